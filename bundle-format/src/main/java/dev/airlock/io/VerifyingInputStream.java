@@ -1,0 +1,106 @@
+package dev.airlock.io;
+
+import dev.airlock.error.DigestMismatchException;
+import dev.airlock.model.Digest;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+
+/**
+ * Passes bytes through while hashing them; at end of stream checks that exactly {@code size}
+ * bytes with sha256 {@code digest} went by, and fails as soon as more than {@code size} arrive.
+ * Never trusts a Content-Length or a tar header: only what was actually read counts.
+ */
+public final class VerifyingInputStream extends FilterInputStream {
+    private final Digest expected;
+    private final long size;
+    private final String what;
+    private final MessageDigest sha = Digest.newSha256();
+    private long count;
+    private boolean verified;
+
+    /**
+     * @param what names the content in errors, e.g. "blob sha256:ab… from registry 127.0.0.1:5000"
+     */
+    public VerifyingInputStream(InputStream in, Digest expected, long size, String what) {
+        super(in);
+        this.expected = expected;
+        this.size = size;
+        this.what = what;
+    }
+
+    @Override
+    public int read() throws IOException {
+        int b = in.read();
+        if (b < 0) {
+            finish();
+        } else {
+            sha.update((byte) b);
+            advance(1);
+        }
+        return b;
+    }
+
+    @Override
+    public int read(byte[] buf, int off, int len) throws IOException {
+        int n = in.read(buf, off, len);
+        if (n < 0) {
+            finish();
+        } else if (n > 0) {
+            sha.update(buf, off, n);
+            advance(n);
+        }
+        return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+        byte[] buf = new byte[(int) Math.min(8192, Math.max(n, 1))];
+        long done = 0;
+        while (done < n) {
+            int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+            if (r < 0) {
+                break;
+            }
+            done += r;
+        }
+        return done;
+    }
+
+    @Override
+    public boolean markSupported() {
+        return false;
+    }
+
+    /** Bytes read so far. */
+    public long count() {
+        return count;
+    }
+
+    /** True once the end was reached and size and digest matched. */
+    public boolean verified() {
+        return verified;
+    }
+
+    private void advance(int n) {
+        count += n;
+        if (count > size) {
+            throw new DigestMismatchException(what + ": more than the expected " + size + " bytes");
+        }
+    }
+
+    private void finish() {
+        if (verified) {
+            return;
+        }
+        if (count != size) {
+            throw new DigestMismatchException(what + ": got " + count + " bytes, expected " + size + " (truncated)");
+        }
+        Digest actual = Digest.ofSha256(sha.digest());
+        if (!actual.equals(expected)) {
+            throw new DigestMismatchException(what + ": content has digest " + actual + ", expected " + expected);
+        }
+        verified = true;
+    }
+}
