@@ -1,0 +1,38 @@
+package dev.airlock.copy;
+
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.Platform;
+import dev.airlock.model.RawManifest;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything one image consists of, resolved before any layer moves.
+ *
+ * @param source         where it is read from
+ * @param top            the top-level manifest or index, exact bytes (rewritten only by a platform filter)
+ * @param originalDigest the source's top-level digest when a platform filter rewrote the index
+ * @param manifests      every manifest of the graph in push order: children before the indexes
+ *                       that list them, {@code top} last; each once
+ * @param blobs          configs and layers of all those manifests, each once, in first-use order
+ * @param platforms      the platforms of the image's manifests (attestations excluded)
+ */
+public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
+                        List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms) {
+    public ImagePlan {
+        manifests = List.copyOf(manifests);
+        blobs = List.copyOf(blobs);
+        platforms = List.copyOf(platforms);
+    }
+
+    /** Sum of the sizes of the image's blobs (shared blobs counted once per image). */
+    public long blobBytes() {
+        return blobs.stream().mapToLong(Descriptor::size).sum();
+    }
+
+    /** The digest of the top-level manifest as it will be written. */
+    public Digest digest() {
+        return top.digest();
+    }
+}
