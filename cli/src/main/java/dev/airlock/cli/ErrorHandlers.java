@@ -1,0 +1,83 @@
+package dev.airlock.cli;
+
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.ExitCodes;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * The one place where failures become output and exit codes: a usage error is one line with a
+ * hint (exit 2); an {@link AirlockException} is {@code airlock: <message>} with its own
+ * {@link AirlockException#exitCode()}; anything else is one line and exit 1. Stack traces only
+ * with {@code --debug} or {@code AIRLOCK_DEBUG=1}.
+ */
+final class ErrorHandlers {
+    private ErrorHandlers() {
+    }
+
+    static int onParameterException(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println("airlock: " + oneLine(ex.getMessage()) + " (try '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        err.flush();
+        return ExitCodes.USAGE;
+    }
+
+    static int onExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
+        Throwable failure = ex instanceof CommandLine.ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
+        PrintWriter err = cmd.getErr();
+        boolean debug = debugRequested(parseResult);
+        int code;
+        if (failure instanceof AirlockException airlock) {
+            err.println("airlock: " + oneLine(airlock.getMessage()));
+            code = airlock.exitCode();
+        } else {
+            String message = failure.getMessage() == null ? "" : ": " + failure.getMessage();
+            err.println("airlock: unexpected error: " + oneLine(failure.getClass().getName() + message)
+                    + (debug ? "" : " (run with --debug for details)"));
+            code = ExitCodes.FAILURE;
+        }
+        if (debug) {
+            failure.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    /** True when {@code --debug} was given to any command of the line, or AIRLOCK_DEBUG=1. */
+    static boolean debugRequested(ParseResult parseResult) {
+        if ("1".equals(System.getenv("AIRLOCK_DEBUG")) || "true".equalsIgnoreCase(System.getenv("AIRLOCK_DEBUG"))) {
+            return true;
+        }
+        for (ParseResult pr = parseResult; pr != null; pr = pr.subcommand()) {
+            if (pr.hasMatchedOption("--debug")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * One terminal-safe line: line breaks become spaces and other control characters (which may
+     * come from hostile input such as tar entry names) are shown escaped, never sent to the terminal.
+     */
+    static String oneLine(String text) {
+        if (text == null || text.isEmpty()) {
+            return "(no message)";
+        }
+        StringBuilder sb = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\t') {
+                sb.append(' ');
+            } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString().strip();
+    }
+}

@@ -1,0 +1,119 @@
+package dev.airlock.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Provider;
+import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the packaged artefacts: bin/airlock and the shaded cli/target/airlock.jar (after `package`). */
+class LauncherIT {
+    static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
+    static final Path LAUNCHER = ROOT.resolve("bin/airlock");
+    static final Path JAR = ROOT.resolve("cli/target/airlock.jar");
+
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(Path cwd, Map<String, String> env, List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("airlock-out", ".txt");
+        Path err = Files.createTempFile("airlock-err", ".txt");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Process p = pb.start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("timed out: " + command);
+        }
+        Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        Files.delete(out);
+        Files.delete(err);
+        return r;
+    }
+
+    @Test
+    void launcherIsExecutableAndRunsThroughASymlinkFromAnotherDirectory() throws Exception {
+        assertTrue(Files.isExecutable(LAUNCHER), LAUNCHER + " must be executable");
+        Path linkDir = Files.createDirectories(tmp.resolve("elsewhere/bin"));
+        Path link = Files.createSymbolicLink(linkDir.resolve("airlock"), LAUNCHER);
+        Result r = run(tmp, Map.of(), List.of(link.toString(), "--version"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals("airlock " + System.getProperty("airlock.version"), r.out().lines().findFirst().orElse(""));
+
+        Result help = run(tmp, Map.of(), List.of(link.toString(), "--help"));
+        assertEquals(0, help.code(), help.err());
+        assertTrue(help.out().startsWith("Usage: airlock"), help.out());
+        Files.delete(link);
+    }
+
+    @Test
+    void usageErrorExitsTwoWithOneLine() throws Exception {
+        Result r = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "--bogus"));
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+    }
+
+    @Test
+    void javaOptsReachTheJvm() throws Exception {
+        Result r = run(tmp, Map.of("JAVA_OPTS", "-Xmx1x"), List.of(LAUNCHER.toString(), "--version"));
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("Invalid maximum heap size"), r.err());
+    }
+
+    @Test
+    void shadedJarCarriesNoSignatureFilesAndBouncyCastleSigns() throws Exception {
+        List<String> signatureFiles = new ArrayList<>();
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            for (JarEntry e : java.util.Collections.list(jar.entries())) {
+                if (e.getName().matches("META-INF/[^/]+\\.(SF|DSA|RSA|EC)")) {
+                    signatureFiles.add(e.getName());
+                }
+            }
+            assertEquals("dev.airlock.cli.Airlock", jar.getManifest().getMainAttributes().getValue("Main-Class"));
+        }
+        assertEquals(List.of(), signatureFiles);
+        // Load BouncyCastle from the shaded jar alone and sign/verify with it as a JCA provider.
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {JAR.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+            Provider bc = (Provider) loader.loadClass("org.bouncycastle.jce.provider.BouncyCastleProvider")
+                    .getDeclaredConstructor().newInstance();
+            KeyPairGenerator gen = KeyPairGenerator.getInstance("EC", bc);
+            gen.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair pair = gen.generateKeyPair();
+            byte[] data = "bundle bytes".getBytes(StandardCharsets.UTF_8);
+            Signature signer = Signature.getInstance("SHA256withECDSA", bc);
+            signer.initSign(pair.getPrivate());
+            signer.update(data);
+            byte[] sig = signer.sign();
+            Signature verifier = Signature.getInstance("SHA256withECDSA", bc);
+            verifier.initVerify(pair.getPublic());
+            verifier.update(data);
+            assertTrue(verifier.verify(sig));
+            data[0] ^= 1;
+            verifier.initVerify(pair.getPublic());
+            verifier.update(data);
+            assertTrue(!verifier.verify(sig), "a changed byte must not verify");
+        }
+    }
+}
