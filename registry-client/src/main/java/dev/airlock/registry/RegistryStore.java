@@ -1,0 +1,494 @@
+package dev.airlock.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.airlock.error.DigestMismatchException;
+import dev.airlock.error.InvalidContentException;
+import dev.airlock.error.RegistryException;
+import dev.airlock.error.UsageException;
+import dev.airlock.io.VerifyingInputStream;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageIndex;
+import dev.airlock.model.Json;
+import dev.airlock.model.ManifestView;
+import dev.airlock.model.MediaType;
+import dev.airlock.model.RawManifest;
+import dev.airlock.store.ImageStore;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An {@link ImageStore} backed by one registry, speaking the OCI distribution API over
+ * java.net.http. Manifests travel as exact bytes; blobs stream and are verified while they flow.
+ * Thread-safe; close it to release its threads.
+ *
+ * <pre>{@code
+ * try (RegistryStore reg = RegistryStore.open("127.0.0.1:5000", RegistryOptions.defaults())) {
+ *     RawManifest m = reg.fetchManifest("library/busybox", "1.36");
+ * }
+ * }</pre>
+ */
+public final class RegistryStore implements ImageStore {
+    /** The Accept header for manifests: OCI and Docker image manifests and indexes. */
+    public static final String MANIFEST_ACCEPT = String.join(", ", MediaType.OCI_INDEX.value(), MediaType.OCI_MANIFEST.value(),
+            MediaType.DOCKER_MANIFEST_LIST.value(), MediaType.DOCKER_MANIFEST.value());
+    private static final Pattern REPOSITORY = Pattern.compile("[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
+    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern LINK_NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*rel=\"?next\"?");
+    private static final int MAX_TAG_PAGES = 100_000;
+
+    private final String host;
+    private final RegistryHttp http;
+
+    private RegistryStore(String host, RegistryHttp http) {
+        this.host = host;
+        this.http = http;
+    }
+
+    /**
+     * Opens a store for {@code registryHost} ({@code host[:port]}; {@code docker.io} means Docker
+     * Hub, reached at {@code registry-1.docker.io}). Nothing is sent until the first call.
+     */
+    public static RegistryStore open(String registryHost, RegistryOptions options) {
+        if (registryHost == null || !registryHost.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
+            throw new UsageException("invalid registry host '" + registryHost + "'");
+        }
+        RegistryOptions o = options == null ? RegistryOptions.defaults() : options;
+        String apiHost = apiHost(registryHost);
+        boolean plain = TlsContexts.usePlainHttp(o.tls(), registryHost);
+        URI base = URI.create((plain ? "http://" : "https://") + apiHost + "/");
+        HttpClient.Builder b = HttpClient.newBuilder();
+        if (!plain) {
+            b.sslContext(TlsContexts.build(o.tls(), registryHost));
+        }
+        return new RegistryStore(registryHost, new RegistryHttp(registryHost, base, b, o.transport(), o.credentials()));
+    }
+
+    /** The host API requests go to: {@code docker.io} → {@code registry-1.docker.io}. */
+    static String apiHost(String registryHost) {
+        String h = registryHost.toLowerCase(Locale.ROOT);
+        return h.equals("docker.io") || h.equals("index.docker.io") ? "registry-1.docker.io" : registryHost;
+    }
+
+    /** The registry host as given, e.g. {@code 127.0.0.1:5000}. */
+    public String host() {
+        return host;
+    }
+
+    /** The base URI requests go to, e.g. {@code http://127.0.0.1:5000/}. */
+    public URI baseUri() {
+        return http.base;
+    }
+
+    @Override
+    public String describe() {
+        return "registry " + host;
+    }
+
+    // ---------------------------------------------------------------- manifests
+
+    @Override
+    public RawManifest fetchManifest(String repository, String reference) {
+        checkRepository(repository);
+        Optional<Digest> expected = digestReference(reference);
+        String what = "manifest " + reference + " from " + host + "/" + repository;
+        String action = "fetching " + what;
+        RegistryHttp.Request req = new RegistryHttp.Request("GET", manifestUri(repository, reference), action)
+                .header("Accept", MANIFEST_ACCEPT).scopes(pull(repository));
+        try (RegistryHttp.Response r = http.expect(req, 200)) {
+            byte[] bytes = r.readBody(Json.MAX_DOCUMENT_BYTES, action);
+            RawManifest m = wrap(r, bytes, what);
+            if (expected.isPresent()) {
+                if (!m.digest().equals(expected.get())) {
+                    throw new DigestMismatchException(what + ": content has digest " + m.digest() + ", expected " + expected.get());
+                }
+            } else {
+                Optional<String> claimed = r.header("Docker-Content-Digest").map(String::trim);
+                if (claimed.isPresent() && !claimed.get().equals(m.digest().toString())) {
+                    throw new DigestMismatchException(what + ": registry says " + claimed.get() + " but the content has digest " + m.digest());
+                }
+            }
+            return m;
+        }
+    }
+
+    private static RawManifest wrap(RegistryHttp.Response r, byte[] bytes, String what) {
+        String ct = r.header("Content-Type").map(RegistryStore::baseType).orElse("");
+        MediaType mt = null;
+        try {
+            mt = ct.isEmpty() ? null : MediaType.of(ct);
+        } catch (InvalidContentException ignored) {
+            mt = null;
+        }
+        if (mt != null && mt.isManifest()) {
+            return RawManifest.of(mt, bytes);
+        }
+        if (mt != null && mt.equals(MediaType.DOCKER_SCHEMA1_SIGNED) || ct.equals("application/vnd.docker.distribution.manifest.v1+json")) {
+            throw new InvalidContentException(what + " is a Docker schema 1 manifest, which Airlock does not carry");
+        }
+        return RawManifest.sniff(bytes, what);
+    }
+
+    private static String baseType(String contentType) {
+        int semi = contentType.indexOf(';');
+        return (semi >= 0 ? contentType.substring(0, semi) : contentType).trim().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public Optional<Descriptor> headManifest(String repository, String reference) {
+        checkRepository(repository);
+        Optional<Digest> expected = digestReference(reference);
+        String action = "checking manifest " + reference + " in " + host + "/" + repository;
+        RegistryHttp.Request req = new RegistryHttp.Request("HEAD", manifestUri(repository, reference), action)
+                .header("Accept", MANIFEST_ACCEPT).scopes(pull(repository));
+        try (RegistryHttp.Response r = http.send(req)) {
+            if (r.status == 404) {
+                return Optional.empty();
+            }
+            if (r.status != 200) {
+                throw RegistryHttp.failure(action, r);
+            }
+            Optional<String> digest = r.header("Docker-Content-Digest").map(String::trim);
+            Optional<String> ct = r.header("Content-Type").map(RegistryStore::baseType);
+            OptionalLongHolder len = new OptionalLongHolder(r.header("Content-Length"));
+            if (digest.isPresent() && ct.isPresent() && len.value >= 0 && isManifestType(ct.get())) {
+                Digest d = Digest.parse(digest.get());
+                if (expected.isPresent() && !expected.get().equals(d)) {
+                    throw new DigestMismatchException(action + ": registry answered for " + d);
+                }
+                return Optional.of(Descriptor.of(MediaType.of(ct.get()), d, len.value));
+            }
+        } catch (InvalidContentException e) {
+            // an unparsable digest or media type header: fall back to fetching the bytes
+        }
+        try {
+            return Optional.of(fetchManifest(repository, reference).descriptor());
+        } catch (RegistryException e) {
+            if (e.isNotFound()) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    private static boolean isManifestType(String ct) {
+        try {
+            return MediaType.of(ct).isManifest();
+        } catch (InvalidContentException e) {
+            return false;
+        }
+    }
+
+    private record OptionalLongHolder(long value) {
+        OptionalLongHolder(Optional<String> header) {
+            this(parse(header));
+        }
+
+        private static long parse(Optional<String> h) {
+            try {
+                return h.map(s -> Long.parseLong(s.trim())).orElse(-1L);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+    }
+
+    @Override
+    public void pushManifest(String repository, String reference, RawManifest manifest) {
+        checkRepository(repository);
+        Optional<Digest> asDigest = digestReference(reference);
+        String action = "pushing manifest " + manifest.digest() + " to " + host + "/" + repository
+                + (asDigest.isPresent() ? "" : " as " + reference);
+        if (asDigest.isPresent() && !asDigest.get().equals(manifest.digest())) {
+            throw new DigestMismatchException(action + ": its bytes have digest " + manifest.digest() + ", not " + reference);
+        }
+        RegistryHttp.Request req = new RegistryHttp.Request("PUT", manifestUri(repository, reference), action)
+                .header("Content-Type", manifest.mediaType().value())
+                .body(RegistryHttp.Body.ofBytes(manifest.bytes())).scopes(push(repository));
+        try (RegistryHttp.Response r = http.expect(req, 201, 200, 204)) {
+            Optional<String> stored = r.header("Docker-Content-Digest").map(String::trim);
+            if (stored.isPresent() && !stored.get().equals(manifest.digest().toString())) {
+                throw new DigestMismatchException(action + ": registry stored it as " + stored.get() + " (it changed the bytes)");
+            }
+        }
+    }
+
+    /** Deletes a manifest by digest (registries refuse deleting by tag). */
+    public void deleteManifest(String repository, Digest digest) {
+        checkRepository(repository);
+        String action = "deleting manifest " + digest + " from " + host + "/" + repository;
+        RegistryHttp.Request req = new RegistryHttp.Request("DELETE", manifestUri(repository, digest.toString()), action)
+                .scopes(List.of("repository:" + repository + ":delete"));
+        http.expect(req, 202, 200, 204).close();
+    }
+
+    // ---------------------------------------------------------------- blobs
+
+    @Override
+    public Optional<Long> blobSize(String repository, Digest digest) {
+        checkRepository(repository);
+        String action = "checking blob " + digest + " in " + host + "/" + repository;
+        RegistryHttp.Request req = new RegistryHttp.Request("HEAD", blobUri(repository, digest), action).scopes(pull(repository));
+        try (RegistryHttp.Response r = http.send(req)) {
+            if (r.status == 404) {
+                return Optional.empty();
+            }
+            if (r.status != 200) {
+                throw RegistryHttp.failure(action, r);
+            }
+            long len = new OptionalLongHolder(r.header("Content-Length")).value;
+            if (len < 0) {
+                throw new RegistryException(action + ": answer has no Content-Length", r.status, List.of());
+            }
+            return Optional.of(len);
+        }
+    }
+
+    @Override
+    public InputStream openBlob(String repository, Descriptor blob) {
+        checkRepository(repository);
+        String what = "blob " + blob.digest() + " from " + host + "/" + repository;
+        String action = "fetching " + what;
+        URI uri = blobUri(repository, blob.digest());
+        BlobDownload d = new BlobDownload(http, () -> new RegistryHttp.Request("GET", uri, action).scopes(pull(repository)), blob, action);
+        d.start();
+        return new VerifyingInputStream(d, blob.digest(), blob.size(), what);
+    }
+
+    @Override
+    public void pushBlob(String repository, Descriptor blob, BlobContent content) {
+        checkRepository(repository);
+        String action = "pushing blob " + blob.digest() + " to " + host + "/" + repository;
+        new BlobUpload(http, repository, blob, content, action).run();
+    }
+
+    /**
+     * Asks the registry to link a blob of {@code fromRepository} into {@code repository}
+     * ({@code POST …/blobs/uploads/?mount=&from=}). True when it did (201); false when it refused or
+     * started an upload instead (that session is cancelled) — then the caller uploads.
+     */
+    @Override
+    public boolean mountBlob(String repository, Descriptor blob, String fromRepository) {
+        checkRepository(repository);
+        checkRepository(fromRepository);
+        String action = "mounting blob " + blob.digest() + " from " + host + "/" + fromRepository + " into " + repository;
+        URI uri = http.uri("/v2/" + repository + "/blobs/uploads/?mount=" + enc(blob.digest().toString()) + "&from=" + enc(fromRepository));
+        RegistryHttp.Request req = new RegistryHttp.Request("POST", uri, action)
+                .body(RegistryHttp.Body.ofBytes(new byte[0]))
+                .scopes(List.of("repository:" + repository + ":pull,push", "repository:" + fromRepository + ":pull"));
+        RegistryHttp.Response r;
+        try {
+            r = http.send(req);
+        } catch (RegistryException e) {
+            if (e.status() == 401 || e.status() == 403) {
+                return false;
+            }
+            throw e;
+        }
+        try (r) {
+            if (r.status == 201) {
+                Optional<String> d = r.header("Docker-Content-Digest").map(String::trim);
+                return d.isEmpty() || d.get().equals(blob.digest().toString());
+            }
+            if (r.status == 202) {
+                r.header("Location").ifPresent(loc -> cancelUpload(r.uri.resolve(loc), repository, action));
+            }
+            return false;
+        }
+    }
+
+    private void cancelUpload(URI location, String repository, String action) {
+        try {
+            http.send(new RegistryHttp.Request("DELETE", location, action + " (cancelling the upload it started)")
+                    .scopes(push(repository)).retryable(false)).close();
+        } catch (RegistryException ignored) {
+            // an abandoned upload session is purged by the registry
+        }
+    }
+
+    // ---------------------------------------------------------------- tags, referrers
+
+    /** Every tag of a repository, following {@code Link} pagination; empty for an unknown repository. */
+    public List<String> listTags(String repository) {
+        return listTags(repository, 0);
+    }
+
+    /** Like {@link #listTags(String)} asking for {@code pageSize} tags per request (0: the registry's default). */
+    public List<String> listTags(String repository, int pageSize) {
+        checkRepository(repository);
+        String action = "listing tags of " + host + "/" + repository;
+        URI next = http.uri("/v2/" + repository + "/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
+        List<String> tags = new ArrayList<>();
+        Set<String> seenPages = new HashSet<>();
+        for (int page = 0; next != null; page++) {
+            if (page >= MAX_TAG_PAGES || !seenPages.add(next.toString())) {
+                throw new RegistryException(action + ": pagination does not end", 0, List.of());
+            }
+            RegistryHttp.Request req = new RegistryHttp.Request("GET", next, action).scopes(pull(repository));
+            try (RegistryHttp.Response r = http.send(req)) {
+                if (r.status == 404 && page == 0) {
+                    ErrorBody eb = r.errorBody();
+                    if (eb.codes().contains("NAME_UNKNOWN")) {
+                        return List.of();
+                    }
+                    throw new RegistryException(action + ": 404" + eb.suffix(), 404, eb.codes());
+                }
+                if (r.status != 200) {
+                    throw RegistryHttp.failure(action, r);
+                }
+                JsonNode node = Json.parse(r.readBody(Json.MAX_DOCUMENT_BYTES, action), "tag list of " + repository);
+                for (JsonNode t : node.path("tags")) {
+                    if (t.isTextual()) {
+                        tags.add(t.asText());
+                    }
+                }
+                next = nextLink(r.headers.allValues("Link"), next);
+            }
+        }
+        return tags;
+    }
+
+    /** The {@code rel="next"} target of RFC 8288 Link headers, resolved against the current page; null when none. */
+    static URI nextLink(List<String> linkHeaders, URI current) {
+        for (String link : linkHeaders) {
+            Matcher m = LINK_NEXT.matcher(link);
+            if (m.find()) {
+                return current.resolve(m.group(1));
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The manifests that refer to {@code subject} (signatures, SBOMs, attestations): the OCI
+     * referrers API when the registry has it, else the {@code sha256-<hex>} tag scheme. Filtered by
+     * {@code artifactType} when it is not empty.
+     */
+    public List<Descriptor> referrers(String repository, Digest subject, String artifactType) {
+        checkRepository(repository);
+        String action = "listing referrers of " + subject + " in " + host + "/" + repository;
+        String q = artifactType == null || artifactType.isEmpty() ? "" : "?artifactType=" + enc(artifactType);
+        RegistryHttp.Request req = new RegistryHttp.Request("GET", http.uri("/v2/" + repository + "/referrers/" + subject + q), action)
+                .header("Accept", MediaType.OCI_INDEX.value()).scopes(pull(repository));
+        List<Descriptor> found;
+        try (RegistryHttp.Response r = http.send(req)) {
+            String ct = r.header("Content-Type").map(RegistryStore::baseType).orElse("");
+            if (r.status == 200 && ct.equals(MediaType.OCI_INDEX.value())) {
+                byte[] bytes = r.readBody(Json.MAX_DOCUMENT_BYTES, action);
+                found = entries(RawManifest.of(MediaType.OCI_INDEX, bytes));
+            } else if (r.status == 404 || r.status == 200 || r.status == 400 || r.status == 405) {
+                r.close();
+                found = fallbackReferrers(repository, subject);
+            } else {
+                throw RegistryHttp.failure(action, r);
+            }
+        }
+        if (artifactType == null || artifactType.isEmpty()) {
+            return found;
+        }
+        List<Descriptor> filtered = new ArrayList<>();
+        for (Descriptor d : found) {
+            String at = d.annotations().getOrDefault("org.opencontainers.image.artifactType", "");
+            if (at.equals(artifactType) || artifactTypeOf(d).equals(artifactType)) {
+                filtered.add(d);
+            }
+        }
+        return filtered;
+    }
+
+    /** The tag the referrers fallback scheme uses for a subject: {@code sha256-<hex>}. */
+    public static String referrersTag(Digest subject) {
+        return subject.algorithm() + "-" + subject.hex();
+    }
+
+    private List<Descriptor> fallbackReferrers(String repository, Digest subject) {
+        try {
+            return entries(fetchManifest(repository, referrersTag(subject)));
+        } catch (RegistryException e) {
+            if (e.isNotFound()) {
+                return List.of();
+            }
+            throw e;
+        }
+    }
+
+    private static List<Descriptor> entries(RawManifest index) {
+        ManifestView v = index.view();
+        if (v instanceof ImageIndex i) {
+            return i.manifests();
+        }
+        throw new InvalidContentException("referrers list " + index.digest() + " is not an index");
+    }
+
+    private static String artifactTypeOf(Descriptor d) {
+        // Descriptor has no artifactType field; the referrers API puts it in annotations only in some registries
+        return d.annotations().getOrDefault("artifactType", "");
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private URI manifestUri(String repository, String reference) {
+        return http.uri("/v2/" + repository + "/manifests/" + reference);
+    }
+
+    private URI blobUri(String repository, Digest digest) {
+        return http.uri("/v2/" + repository + "/blobs/" + digest);
+    }
+
+    private static List<String> pull(String repository) {
+        return List.of("repository:" + repository + ":pull");
+    }
+
+    private static List<String> push(String repository) {
+        return List.of("repository:" + repository + ":pull,push");
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static void checkRepository(String repository) {
+        if (repository == null || repository.length() > 255 || !REPOSITORY.matcher(repository).matches()) {
+            throw new UsageException("invalid repository '" + repository + "'");
+        }
+    }
+
+    /** A digest reference, or empty for a valid tag; anything else is a usage error. */
+    private static Optional<Digest> digestReference(String reference) {
+        if (reference == null) {
+            throw new UsageException("missing tag or digest");
+        }
+        if (reference.contains(":")) {
+            try {
+                return Optional.of(Digest.parse(reference));
+            } catch (InvalidContentException e) {
+                throw new UsageException("invalid digest reference '" + reference + "'");
+            }
+        }
+        if (!TAG.matcher(reference).matches()) {
+            throw new UsageException("invalid tag '" + reference + "'");
+        }
+        return Optional.empty();
+    }
+}
