@@ -1,5 +1,6 @@
 package dev.airlock.export.dockerarchive;
 
+import dev.airlock.copy.SourceImage;
 import dev.airlock.error.RegistryException;
 import dev.airlock.error.UsageException;
 import dev.airlock.model.Descriptor;
@@ -81,6 +82,14 @@ public final class DockerArchiveSource implements ImageStore {
     /** The images found, sorted by reference; each descriptor names a generated index. */
     public List<DockerArchiveImage> images() {
         return images;
+    }
+
+    /**
+     * The images as inputs for the copy engine ({@link dev.airlock.copy.GraphPlanner}): named by
+     * their normalised RepoTag, read from this store under {@code reference.name()} and the tag.
+     */
+    public List<SourceImage> sourceImages() {
+        return images.stream().map(i -> new SourceImage(i.reference(), this, i.reference().name(), i.reference().tag())).toList();
     }
 
     @Override
