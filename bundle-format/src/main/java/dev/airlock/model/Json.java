@@ -49,8 +49,13 @@ public final class Json {
      * "manifest sha256:ab… in bundle.tar".
      */
     public static JsonNode parse(byte[] bytes, String what) {
-        if (bytes.length > MAX_DOCUMENT_BYTES) {
-            throw new InvalidContentException(what + " is " + bytes.length + " bytes, over the " + MAX_DOCUMENT_BYTES + "-byte limit for JSON");
+        return parse(bytes, what, MAX_DOCUMENT_BYTES);
+    }
+
+    /** As {@link #parse(byte[], String)} with a larger size limit (for bundle.json, which lists every file). */
+    public static JsonNode parse(byte[] bytes, String what, int maxBytes) {
+        if (bytes.length > maxBytes) {
+            throw new InvalidContentException(what + " is " + bytes.length + " bytes, over the " + maxBytes + "-byte limit for JSON");
         }
         try (JsonParser p = MAPPER.createParser(bytes)) {
             JsonNode node = MAPPER.readTree(p);

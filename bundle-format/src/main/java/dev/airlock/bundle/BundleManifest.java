@@ -1,0 +1,371 @@
+package dev.airlock.bundle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.InvalidContentException;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageReference;
+import dev.airlock.model.Json;
+import dev.airlock.model.MediaType;
+import dev.airlock.model.Platform;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * {@code airlock/bundle.json}: what the bundle holds and every file's size and sha256. It is
+ * serialised once, compactly, in UTF-8; {@link #bytes()} are what gets written, hashed and signed.
+ * Parsing is strict (duplicate keys, trailing data, unknown fields are errors) and validates paths,
+ * digests and sizes, so everything read from a parsed manifest can be relied on structurally.
+ *
+ * <pre>{"formatVersion":1,"bundleId":"…","created":"2025-01-01T00:00:00Z","tool":{"name":"airlock","version":"0.1.0"},
+ *  "images":[{"source":"docker.io/rancher/pause:3.1","digest":"sha256:…","mediaType":"…","size":1234,
+ *             "platforms":["linux/amd64","linux/arm64"],"originalDigest":"sha256:…"}],
+ *  "files":[{"path":"oci-layout","size":30,"sha256":"…"},{"path":"index.json",…},
+ *           {"path":"blobs/sha256/…","size":…,"sha256":"…","mediaType":"…"}]}</pre>
+ * {@code files} lists the archive entries other than bundle.json and its signature files, in
+ * archive order. {@code originalDigest} appears only when a platform filter rewrote an index.
+ */
+public final class BundleManifest {
+    /** The program that wrote a bundle. */
+    public record Tool(String name, String version) {
+        public Tool {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(version, "version");
+        }
+    }
+
+    /**
+     * One archive entry listed in bundle.json.
+     *
+     * @param mediaType for blobs, the media type under which they are referenced
+     */
+    public record FileEntry(String path, long size, Digest sha256, Optional<MediaType> mediaType) {
+        public FileEntry {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(sha256, "sha256");
+            mediaType = mediaType == null ? Optional.empty() : mediaType;
+        }
+
+        /** The entry of a blob described by {@code d}. */
+        public static FileEntry ofBlob(Descriptor d) {
+            return new FileEntry(BundleLayout.blobPath(d.digest()), d.size(), d.digest(), Optional.of(d.mediaType()));
+        }
+
+        public boolean isBlob() {
+            return path.startsWith(BundleLayout.BLOBS_PREFIX);
+        }
+
+        /** The descriptor of this file (media type {@code application/octet-stream} when none is listed). */
+        public Descriptor descriptor() {
+            return Descriptor.of(mediaType.orElse(MediaType.of("application/octet-stream")), sha256, size);
+        }
+    }
+
+    private static final Set<String> TOP_KEYS = Set.of("formatVersion", "bundleId", "created", "tool", "images", "files");
+    private static final Set<String> IMAGE_KEYS = Set.of("source", "digest", "mediaType", "size", "platforms", "originalDigest");
+    private static final Set<String> FILE_KEYS = Set.of("path", "size", "sha256", "mediaType");
+
+    private final UUID bundleId;
+    private final Instant created;
+    private final Tool tool;
+    private final List<BundleImage> images;
+    private final List<FileEntry> files;
+    private final Map<String, FileEntry> byPath;
+    private final byte[] bytes;
+
+    private BundleManifest(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files, byte[] bytes) {
+        this.bundleId = bundleId;
+        this.created = created;
+        this.tool = tool;
+        this.images = List.copyOf(images);
+        this.files = List.copyOf(files);
+        Map<String, FileEntry> m = new LinkedHashMap<>();
+        for (FileEntry f : files) {
+            m.put(f.path(), f);
+        }
+        this.byPath = Collections.unmodifiableMap(m);
+        this.bytes = bytes;
+    }
+
+    /**
+     * Builds and serialises a manifest. {@code created} is truncated to whole seconds. The result
+     * is validated exactly as a parsed one would be.
+     */
+    public static BundleManifest create(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files) {
+        Instant t = created.truncatedTo(ChronoUnit.SECONDS);
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.put("formatVersion", BundleLayout.FORMAT_VERSION);
+        root.put("bundleId", bundleId.toString());
+        root.put("created", DateTimeFormatter.ISO_INSTANT.format(t));
+        ObjectNode tn = root.putObject("tool");
+        tn.put("name", tool.name());
+        tn.put("version", tool.version());
+        ArrayNode in = root.putArray("images");
+        for (BundleImage i : images) {
+            ObjectNode o = in.addObject();
+            o.put("source", i.source().toString());
+            o.put("digest", i.descriptor().digest().toString());
+            o.put("mediaType", i.descriptor().mediaType().value());
+            o.put("size", i.descriptor().size());
+            ArrayNode ps = o.putArray("platforms");
+            i.platforms().forEach(p -> ps.add(p.toString()));
+            i.originalDigest().ifPresent(d -> o.put("originalDigest", d.toString()));
+        }
+        ArrayNode fn = root.putArray("files");
+        for (FileEntry f : files) {
+            ObjectNode o = fn.addObject();
+            o.put("path", f.path());
+            o.put("size", f.size());
+            o.put("sha256", f.sha256().hex());
+            f.mediaType().ifPresent(m -> o.put("mediaType", m.value()));
+        }
+        byte[] bytes = Json.write(root);
+        BundleManifest m = new BundleManifest(bundleId, t, tool, images, files, bytes);
+        validate(m, "bundle.json being written");
+        return m;
+    }
+
+    /** Parses and validates bundle.json bytes; {@code where} names the bundle in errors. */
+    public static BundleManifest parse(byte[] bytes, String where) {
+        String what = where + ": airlock/bundle.json";
+        if (bytes.length > BundleLayout.MAX_BUNDLE_JSON) {
+            throw new InvalidContentException(what + " is " + bytes.length + " bytes, over the limit of " + BundleLayout.MAX_BUNDLE_JSON);
+        }
+        JsonNode root = Json.parse(bytes, what, BundleLayout.MAX_BUNDLE_JSON);
+        try {
+            requireObject(root, what, TOP_KEYS, TOP_KEYS);
+            JsonNode fv = root.get("formatVersion");
+            if (!fv.isInt() || fv.intValue() != BundleLayout.FORMAT_VERSION) {
+                throw new InvalidContentException(what + " has formatVersion " + fv + "; this Airlock reads format " + BundleLayout.FORMAT_VERSION);
+            }
+            String idText = text(root, "bundleId", what);
+            UUID id;
+            try {
+                id = UUID.fromString(idText);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidContentException(what + " has an invalid bundleId '" + BundleLayout.printable(idText) + "'");
+            }
+            if (!id.toString().equals(idText)) {
+                throw new InvalidContentException(what + " has a non-canonical bundleId '" + BundleLayout.printable(idText) + "'");
+            }
+            String createdText = text(root, "created", what);
+            Instant created;
+            try {
+                created = Instant.parse(createdText);
+            } catch (RuntimeException e) {
+                throw new InvalidContentException(what + " has an invalid created time '" + BundleLayout.printable(createdText) + "' (expected RFC 3339 UTC)");
+            }
+            JsonNode tn = root.get("tool");
+            requireObject(tn, what + " tool", Set.of("name", "version"), Set.of("name", "version"));
+            Tool tool = new Tool(text(tn, "name", what + " tool"), text(tn, "version", what + " tool"));
+
+            JsonNode fa = array(root, "files", what);
+            List<FileEntry> files = new ArrayList<>(fa.size());
+            for (int i = 0; i < fa.size(); i++) {
+                String w = what + " files[" + i + "]";
+                JsonNode f = fa.get(i);
+                requireObject(f, w, FILE_KEYS, Set.of("path", "size", "sha256"));
+                String path = text(f, "path", w);
+                String hex = text(f, "sha256", w);
+                Digest sha;
+                try {
+                    sha = new Digest("sha256", hex);
+                } catch (InvalidContentException e) {
+                    throw new InvalidContentException(w + " has an invalid sha256 '" + BundleLayout.printable(hex) + "'");
+                }
+                Optional<MediaType> mt = f.has("mediaType") ? Optional.of(MediaType.of(text(f, "mediaType", w))) : Optional.empty();
+                files.add(new FileEntry(path, size(f, w), sha, mt));
+            }
+
+            JsonNode ia = array(root, "images", what);
+            List<BundleImage> images = new ArrayList<>(ia.size());
+            for (int i = 0; i < ia.size(); i++) {
+                String w = what + " images[" + i + "]";
+                JsonNode o = ia.get(i);
+                requireObject(o, w, IMAGE_KEYS, Set.of("source", "digest", "mediaType", "size", "platforms"));
+                String src = text(o, "source", w);
+                ImageReference ref;
+                try {
+                    ref = ImageReference.parse(src);
+                } catch (AirlockException e) {
+                    throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
+                }
+                if (!ref.toString().equals(src)) {
+                    throw new InvalidContentException(w + " source '" + BundleLayout.printable(src) + "' is not in normalised form (" + ref + ")");
+                }
+                Descriptor d = Descriptor.of(MediaType.of(text(o, "mediaType", w)), Digest.parse(text(o, "digest", w)), size(o, w));
+                JsonNode pa = array(o, "platforms", w);
+                List<Platform> ps = new ArrayList<>();
+                for (JsonNode p : pa) {
+                    if (!p.isTextual()) {
+                        throw new InvalidContentException(w + " platforms holds a non-string");
+                    }
+                    try {
+                        ps.add(Platform.parse(p.asText()));
+                    } catch (AirlockException e) {
+                        throw new InvalidContentException(w + " has an invalid platform '" + BundleLayout.printable(p.asText()) + "'");
+                    }
+                }
+                Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(text(o, "originalDigest", w))) : Optional.empty();
+                images.add(new BundleImage(ref, d, ps, orig));
+            }
+            BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone());
+            validate(m, what);
+            return m;
+        } catch (InvalidContentException e) {
+            throw e.getMessage().startsWith(where) ? e : new InvalidContentException(what + ": " + e.getMessage());
+        }
+    }
+
+    private static void validate(BundleManifest m, String what) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < m.files.size(); i++) {
+            FileEntry f = m.files.get(i);
+            String w = what + " file '" + BundleLayout.printable(f.path()) + "'";
+            if (!BundleLayout.isListable(f.path())) {
+                throw new InvalidContentException(w + " is not a bundle layout path (oci-layout, index.json, blobs/sha256/<hex>)");
+            }
+            if (!seen.add(f.path())) {
+                throw new InvalidContentException(w + " is listed twice");
+            }
+            if (f.size() < 0 || f.size() > Descriptor.MAX_BLOB_SIZE) {
+                throw new InvalidContentException(w + " has an impossible size " + f.size());
+            }
+            Optional<Digest> named = BundleLayout.blobDigest(f.path());
+            if (named.isPresent()) {
+                if (!named.get().equals(f.sha256())) {
+                    throw new InvalidContentException(w + " has sha256 " + f.sha256().hex() + " which differs from its name");
+                }
+                if (f.mediaType().isEmpty()) {
+                    throw new InvalidContentException(w + " has no mediaType");
+                }
+            }
+        }
+        if (m.files.size() < 2 || !m.files.get(0).path().equals(BundleLayout.OCI_LAYOUT) || !m.files.get(1).path().equals(BundleLayout.INDEX_JSON)) {
+            throw new InvalidContentException(what + " files must start with oci-layout and index.json");
+        }
+        Set<String> sources = new HashSet<>();
+        for (BundleImage img : m.images) {
+            String w = what + " image " + img.source();
+            if (!sources.add(img.source().toString())) {
+                throw new InvalidContentException(w + " is listed twice");
+            }
+            if (!img.descriptor().mediaType().isManifest()) {
+                throw new InvalidContentException(w + " has media type " + img.descriptor().mediaType() + ", not a manifest or index");
+            }
+            FileEntry f = m.byPath.get(BundleLayout.blobPath(img.digest()));
+            if (f == null) {
+                throw new InvalidContentException(w + " names " + img.digest() + " which is not among the bundle's files");
+            }
+            if (f.size() != img.descriptor().size()) {
+                throw new InvalidContentException(w + " says " + img.digest() + " has " + img.descriptor().size() + " bytes but files says " + f.size());
+            }
+        }
+    }
+
+    private static void requireObject(JsonNode n, String what, Set<String> allowed, Set<String> required) {
+        if (n == null || !n.isObject()) {
+            throw new InvalidContentException(what + " is not a JSON object");
+        }
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k)) {
+                throw new InvalidContentException(what + " has unknown field '" + BundleLayout.printable(k) + "'");
+            }
+        }
+        for (String k : required) {
+            if (!n.has(k)) {
+                throw new InvalidContentException(what + " lacks field '" + k + "'");
+            }
+        }
+    }
+
+    private static String text(JsonNode n, String key, String what) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isTextual()) {
+            throw new InvalidContentException(what + " field '" + key + "' is missing or not a string");
+        }
+        return v.asText();
+    }
+
+    private static JsonNode array(JsonNode n, String key, String what) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isArray()) {
+            throw new InvalidContentException(what + " field '" + key + "' is missing or not an array");
+        }
+        return v;
+    }
+
+    private static long size(JsonNode n, String what) {
+        JsonNode v = n.get("size");
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0 || v.longValue() > Descriptor.MAX_BLOB_SIZE) {
+            throw new InvalidContentException(what + " field 'size' is missing, not an integer or out of range");
+        }
+        return v.longValue();
+    }
+
+    public int formatVersion() {
+        return BundleLayout.FORMAT_VERSION;
+    }
+
+    public UUID bundleId() {
+        return bundleId;
+    }
+
+    public Instant created() {
+        return created;
+    }
+
+    public Tool tool() {
+        return tool;
+    }
+
+    public List<BundleImage> images() {
+        return images;
+    }
+
+    /** Every listed archive entry, in archive order. */
+    public List<FileEntry> files() {
+        return files;
+    }
+
+    /** The listed entry with this path. */
+    public Optional<FileEntry> file(String path) {
+        return Optional.ofNullable(byPath.get(path));
+    }
+
+    /** The listed blob with this digest. */
+    public Optional<FileEntry> blob(Digest digest) {
+        return digest.algorithm().equals("sha256") ? file(BundleLayout.blobPath(digest)) : Optional.empty();
+    }
+
+    /** Sum of all listed file sizes. */
+    public long totalBytes() {
+        return files.stream().mapToLong(FileEntry::size).sum();
+    }
+
+    /** A copy of the exact serialised bytes (what is signed). */
+    public byte[] bytes() {
+        return bytes.clone();
+    }
+
+    int length() {
+        return bytes.length;
+    }
+}

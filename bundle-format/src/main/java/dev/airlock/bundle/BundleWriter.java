@@ -1,0 +1,324 @@
+package dev.airlock.bundle;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.luben.zstd.ZstdOutputStream;
+import dev.airlock.error.LocalIoException;
+import dev.airlock.error.UsageException;
+import dev.airlock.io.VerifyingInputStream;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.Json;
+import dev.airlock.model.MediaType;
+import dev.airlock.progress.ProgressListener;
+import dev.airlock.sign.Signer;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * Writes a bundle (format v1, see docs/bundle-format.md): a POSIX tar, zstd-compressed when the
+ * output name ends in {@code .zst} or {@link WriteOptions#compress()} says so.
+ *
+ * <p>Entry order: {@code oci-layout}, {@code airlock/bundle.json}, the signature files
+ * ({@code .sig}, {@code .p7s}, {@code signer.pub.pem}), {@code index.json}, then
+ * {@code blobs/sha256/<hex>} in exactly the order given. That order must be a dependency order:
+ * a manifest's config and layers, and an index's child manifests, come before it; the writer
+ * checks this (and every index entry's platform against its child's config) while writing and
+ * refuses a violation. Every blob is streamed from {@link BlobOpener} once and verified against
+ * its descriptor while copied.
+ *
+ * <p>Entries carry mtime 0, uid/gid 0, mode 0644 and no user/group names, and bundle.json and
+ * the signatures are deterministic, so the same input and {@link WriteOptions#withIdentity} give
+ * byte-identical output. The archive is written to a temporary file beside the target, synced
+ * and renamed atomically; {@code OUT.sha256} (sha256sum format) is written next to it from a hash
+ * computed while writing.
+ */
+public final class BundleWriter {
+    private static final int COPY_BUFFER = 1 << 20;
+
+    private BundleWriter() {
+    }
+
+    /**
+     * @param out          the bundle file to create or replace
+     * @param images       the exported images; each one's descriptor must be among the blobs
+     * @param blobsInOrder every blob once, in dependency order
+     * @param opener       opens each blob's content
+     * @throws UsageException        a bad request: duplicate blobs or images, order violation
+     * @throws LocalIoException      reading a blob or writing the bundle failed
+     * @throws dev.airlock.error.VerificationException a blob's content differs from its descriptor,
+     *                               or an index's platform disagrees with its child's config
+     */
+    public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+                                    WriteOptions options, ProgressListener progress) {
+        if (images.isEmpty()) {
+            throw new UsageException("writing bundle " + out + ": no images given");
+        }
+        Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
+        for (Descriptor d : blobsInOrder) {
+            if (!d.digest().algorithm().equals("sha256")) {
+                throw new UsageException("writing bundle " + out + ": blob " + d.digest() + " is not sha256");
+            }
+            Descriptor prev = blobs.putIfAbsent(d.digest(), d);
+            if (prev != null) {
+                throw new UsageException("writing bundle " + out + ": blob " + d.digest() + " is given twice; give each blob once");
+            }
+        }
+        byte[] indexJson = indexJson(images);
+        List<BundleManifest.FileEntry> files = new ArrayList<>(blobs.size() + 2);
+        files.add(new BundleManifest.FileEntry(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_BYTES.length,
+                Digest.sha256(BundleLayout.OCI_LAYOUT_BYTES), Optional.empty()));
+        files.add(new BundleManifest.FileEntry(BundleLayout.INDEX_JSON, indexJson.length, Digest.sha256(indexJson),
+                Optional.of(MediaType.OCI_INDEX)));
+        for (Descriptor d : blobs.values()) {
+            files.add(BundleManifest.FileEntry.ofBlob(d));
+        }
+        BundleManifest manifest;
+        try {
+            manifest = BundleManifest.create(options.bundleId().orElseGet(UUID::randomUUID),
+                    options.created().orElseGet(Instant::now), options.tool(), images, files);
+        } catch (dev.airlock.error.InvalidContentException e) {
+            throw new UsageException("writing bundle " + out + ": " + e.getMessage(), e);
+        }
+        byte[] bundleJson = manifest.bytes();
+
+        Map<String, byte[]> head = new LinkedHashMap<>();
+        head.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_BYTES);
+        head.put(BundleLayout.BUNDLE_JSON, bundleJson);
+        if (options.signer().isPresent()) {
+            Signer s = options.signer().get();
+            head.put(BundleLayout.SIGNATURE, s.sign(bundleJson));
+            s.cms(bundleJson).ifPresent(p7s -> head.put(BundleLayout.CMS_SIGNATURE, p7s));
+            head.put(BundleLayout.SIGNER_KEY, s.publicKeyPem().getBytes(StandardCharsets.US_ASCII));
+        }
+        head.put(BundleLayout.INDEX_JSON, indexJson);
+
+        Path target = out.toAbsolutePath();
+        Path dir = target.getParent();
+        boolean zstd = options.compress() || target.getFileName().toString().endsWith(".zst");
+        Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6)));
+        long total = manifest.totalBytes();
+        progress.begin("writing", total, blobs.size());
+        Digest fileSha;
+        long fileBytes;
+        boolean done = false;
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            HashingChannelStream sink = new HashingChannelStream(ch);
+            OutputStream body = zstd ? zstdStream(sink, options) : sink;
+            TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(body, COPY_BUFFER), StandardCharsets.UTF_8.name());
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            try {
+                for (Map.Entry<String, byte[]> e : head.entrySet()) {
+                    tar.putArchiveEntry(entry(e.getKey(), e.getValue().length));
+                    tar.write(e.getValue());
+                    tar.closeArchiveEntry();
+                }
+                GraphChecker graph = new GraphChecker("writing bundle " + out, blobs::containsKey);
+                byte[] buf = new byte[COPY_BUFFER];
+                for (Descriptor d : blobs.values()) {
+                    copyBlob(tar, d, opener, graph, buf, progress, out);
+                    progress.itemDone(d.digest().shortForm());
+                }
+                graph.finish(images);
+                tar.finish();
+                tar.close();
+            } catch (IOException e) {
+                throw new LocalIoException("writing bundle " + tmp + ": " + e.getMessage(), e);
+            }
+            ch.force(true);
+            fileSha = Digest.ofSha256(sink.sha.digest());
+            fileBytes = sink.count;
+            done = true;
+        } catch (IOException e) {
+            throw new LocalIoException("writing bundle " + tmp + ": " + e.getMessage(), e);
+        } finally {
+            if (!done) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the original failure matters more
+                }
+            }
+        }
+        moveAtomically(tmp, target);
+        Path sumFile = dir.resolve(target.getFileName() + ".sha256");
+        byte[] line = (fileSha.hex() + "  " + target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8);
+        Path sumTmp = dir.resolve("." + sumFile.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6)));
+        try (FileChannel ch = FileChannel.open(sumTmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(line));
+            ch.force(true);
+        } catch (IOException e) {
+            throw new LocalIoException("writing " + sumTmp + ": " + e.getMessage(), e);
+        }
+        moveAtomically(sumTmp, sumFile);
+        syncDirectory(dir);
+        progress.end();
+        return new WriteResult(target, sumFile, fileSha, fileBytes, manifest);
+    }
+
+    /** The OCI {@code index.json}: one descriptor per image, annotated with its full source reference. */
+    static byte[] indexJson(List<BundleImage> images) {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.put("schemaVersion", 2);
+        root.put("mediaType", MediaType.OCI_INDEX.value());
+        ArrayNode ms = root.putArray("manifests");
+        for (BundleImage i : images) {
+            ObjectNode d = ms.addObject();
+            d.put("mediaType", i.descriptor().mediaType().value());
+            d.put("digest", i.digest().toString());
+            d.put("size", i.descriptor().size());
+            d.putObject("annotations").put(BundleLayout.REF_NAME, i.source().toString());
+        }
+        return Json.write(root);
+    }
+
+    private static void copyBlob(TarArchiveOutputStream tar, Descriptor d, BlobOpener opener, GraphChecker graph, byte[] buf,
+                                 ProgressListener progress, Path out) {
+        String what = "blob " + d.digest() + " for bundle " + out;
+        boolean keep = GraphChecker.needsContent(d.mediaType()) && d.size() <= Json.MAX_DOCUMENT_BYTES;
+        ByteArrayOutputStream kept = keep ? new ByteArrayOutputStream((int) d.size()) : null;
+        InputStream raw;
+        try {
+            raw = opener.open(d);
+        } catch (IOException e) {
+            throw new LocalIoException("opening " + what + ": " + e.getMessage(), e);
+        }
+        try (VerifyingInputStream in = new VerifyingInputStream(raw, d.digest(), d.size(), what)) {
+            try {
+                tar.putArchiveEntry(entry(BundleLayout.blobPath(d.digest()), d.size()));
+            } catch (IOException e) {
+                throw new LocalIoException("writing bundle " + out + ": " + e.getMessage(), e);
+            }
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buf, 0, buf.length);
+                } catch (IOException e) {
+                    throw new LocalIoException("reading " + what + ": " + e.getMessage(), e);
+                }
+                if (n < 0) {
+                    break;
+                }
+                try {
+                    tar.write(buf, 0, n);
+                } catch (IOException e) {
+                    throw new LocalIoException("writing bundle " + out + ": " + e.getMessage(), e);
+                }
+                if (kept != null) {
+                    kept.write(buf, 0, n);
+                }
+                progress.bytes(n);
+            }
+            try {
+                tar.closeArchiveEntry();
+            } catch (IOException e) {
+                throw new LocalIoException("writing bundle " + out + ": " + e.getMessage(), e);
+            }
+        } catch (IOException e) {
+            throw new LocalIoException("closing " + what + ": " + e.getMessage(), e);
+        }
+        if (kept != null) {
+            graph.json(d, kept.toByteArray());
+        } else if (GraphChecker.needsContent(d.mediaType())) {
+            throw new UsageException("writing bundle " + out + ": " + d.mediaType() + " " + d.digest() + " is " + d.size()
+                    + " bytes, over the " + Json.MAX_DOCUMENT_BYTES + "-byte limit for manifests and configs");
+        } else {
+            graph.blob(d);
+        }
+    }
+
+    static TarArchiveEntry entry(String name, long size) {
+        TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_NORMAL, true);
+        e.setSize(size);
+        e.setModTime(0L);
+        e.setMode(0100644);
+        e.setUserId(0);
+        e.setGroupId(0);
+        e.setUserName("");
+        e.setGroupName("");
+        return e;
+    }
+
+    private static OutputStream zstdStream(OutputStream sink, WriteOptions options) throws IOException {
+        try {
+            ZstdOutputStream z = new ZstdOutputStream(sink, options.zstdLevel());
+            if (options.workers() > 0) {
+                z.setWorkers(options.workers());
+            }
+            z.setChecksum(true);
+            return z;
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw new LocalIoException("zstd native library could not be loaded (" + e.getMessage()
+                    + "); on hosts with a noexec /tmp set -DZstdTempFolder=/some/exec/dir");
+        }
+    }
+
+    private static void moveAtomically(Path from, Path to) {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new LocalIoException("renaming " + from + " to " + to + ": atomic rename not supported here", e);
+        } catch (IOException e) {
+            throw new LocalIoException("renaming " + from + " to " + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | RuntimeException e) {
+            // some file systems cannot open or sync directories; the files themselves were synced
+        }
+    }
+
+    /** Writes to a channel, hashing and counting every byte; close() leaves the channel open. */
+    private static final class HashingChannelStream extends OutputStream {
+        private final FileChannel ch;
+        private final MessageDigest sha = Digest.newSha256();
+        private long count;
+
+        HashingChannelStream(FileChannel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            sha.update(b, off, len);
+            ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            count += len;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.airlock.bundle;
+
+import dev.airlock.error.InvalidContentException;
+import dev.airlock.error.VerificationException;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageConfig;
+import dev.airlock.model.ImageIndex;
+import dev.airlock.model.ImageManifest;
+import dev.airlock.model.ManifestView;
+import dev.airlock.model.MediaType;
+import dev.airlock.model.Platform;
+import dev.airlock.model.RawManifest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Checks the blob graph as blobs go by in archive order: every descriptor a manifest or index
+ * references must already have passed with the same size (dependency order), and every index
+ * entry's platform must equal its child's config. Keeps only digests, sizes and platforms, never
+ * content. Used by the writer (so a bad graph is never written) and by every reader.
+ *
+ * <p>Subjects (referrers) are not required to be present. An index entry with platform
+ * unknown/unknown (BuildKit attestations) is not compared. A config without a variant matches an
+ * index entry with one (old arm images); os and architecture must always agree.
+ */
+final class GraphChecker {
+    private final String where;
+    private final Predicate<Digest> listedLater;
+    private final Map<Digest, Long> seen = new HashMap<>();
+    private final Map<Digest, Platform> configPlatform = new HashMap<>();
+    private final Map<Digest, Digest> manifestConfig = new HashMap<>();
+    private final Map<Digest, List<Platform>> platformsOf = new HashMap<>();
+
+    /**
+     * @param listedLater tells whether a digest not seen yet is still to come (for the error message)
+     */
+    GraphChecker(String where, Predicate<Digest> listedLater) {
+        this.where = where;
+        this.listedLater = listedLater;
+    }
+
+    /** True when this media type's content must be given to {@link #json} (it is small and parsed). */
+    static boolean needsContent(MediaType mt) {
+        return mt.isManifest() || mt.isImageConfig();
+    }
+
+    /** A blob whose content is not inspected passed. */
+    void blob(Descriptor d) {
+        seen.put(d.digest(), d.size());
+    }
+
+    /** A manifest, index or config passed with these verified bytes. */
+    void json(Descriptor d, byte[] bytes) {
+        MediaType mt = d.mediaType();
+        if (mt.isManifest()) {
+            ManifestView view = RawManifest.verified(mt, bytes, d.digest(), where + ": manifest " + d.digest()).view();
+            if (view instanceof ImageManifest m) {
+                for (Descriptor r : m.blobs()) {
+                    requireBefore(r, "manifest " + d.digest());
+                }
+                manifestConfig.put(d.digest(), m.config().digest());
+                Platform cp = configPlatform.get(m.config().digest());
+                platformsOf.put(d.digest(), cp == null ? List.of() : List.of(cp));
+            } else if (view instanceof ImageIndex idx) {
+                List<Platform> ps = new ArrayList<>();
+                for (Descriptor r : idx.manifests()) {
+                    requireBefore(r, "index " + d.digest());
+                    if (r.platform().isPresent()) {
+                        Platform p = r.platform().get();
+                        checkPlatform(d.digest(), r, p);
+                        if (!p.isUnknown()) {
+                            ps.add(p);
+                        }
+                    }
+                }
+                platformsOf.put(d.digest(), ps);
+            }
+        } else if (mt.isImageConfig()) {
+            try {
+                configPlatform.put(d.digest(), ImageConfig.parse(bytes, where + ": config " + d.digest()).platform());
+            } catch (InvalidContentException e) {
+                throw new InvalidContentException(e.getMessage().startsWith(where) ? e.getMessage() : where + ": config " + d.digest() + ": " + e.getMessage());
+            }
+        }
+        seen.put(d.digest(), d.size());
+    }
+
+    /** At the end: every image's root passed, and bundle.json's platform claims match the graph. */
+    void finish(List<BundleImage> images) {
+        for (BundleImage img : images) {
+            requireBefore(img.descriptor(), "image " + img.source());
+            List<Platform> actual = platformsOf.getOrDefault(img.digest(), List.of());
+            boolean same = actual.size() == img.platforms().size()
+                    && actual.stream().allMatch(a -> img.platforms().stream().anyMatch(a::matches))
+                    && img.platforms().stream().allMatch(c -> actual.stream().anyMatch(c::matches));
+            if (!same) {
+                throw new VerificationException(where + ": image " + img.source() + " lists platforms " + img.platforms()
+                        + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + actual);
+            }
+        }
+    }
+
+    private void checkPlatform(Digest index, Descriptor entry, Platform claimed) {
+        if (claimed.isUnknown()) {
+            return;
+        }
+        Digest cfg = manifestConfig.get(entry.digest());
+        if (cfg == null) {
+            return; // a nested index: nothing to compare with
+        }
+        Platform actual = configPlatform.get(cfg);
+        if (actual == null) {
+            return; // config of a non-image media type (artifact)
+        }
+        Platform a = actual.normalized();
+        Platform c = claimed.normalized();
+        boolean ok = a.os().equals(c.os()) && a.architecture().equals(c.architecture())
+                && (a.variant().isEmpty() || a.variant().equals(c.variant()));
+        if (!ok) {
+            throw new VerificationException(where + ": index " + index + " says " + entry.digest() + " is " + claimed
+                    + " but its config " + cfg + " says " + actual);
+        }
+    }
+
+    private void requireBefore(Descriptor r, String user) {
+        Long size = seen.get(r.digest());
+        if (size == null) {
+            if (listedLater.test(r.digest())) {
+                throw new VerificationException(where + ": " + user + " references " + r.digest()
+                        + " which comes after it (blobs must precede what references them)");
+            }
+            throw new VerificationException(where + ": " + user + " references " + r.digest() + " which is missing from the bundle");
+        }
+        if (size != r.size()) {
+            throw new VerificationException(where + ": " + user + " references " + r.digest() + " with size " + r.size()
+                    + " but the bundle's blob has " + size + " bytes");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.airlock.bundle;
+
+import dev.airlock.error.LocalIoException;
+import dev.airlock.error.VerificationException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarFile;
+
+/**
+ * An uncompressed tar indexed once (commons-compress {@link TarFile}); content is read with
+ * positional {@link FileChannel#read(ByteBuffer, long)}, which is safe from many threads at once.
+ */
+final class IndexedSource extends EntrySource {
+    private final FileChannel channel;
+    private final long fileSize;
+    private final Iterator<TarArchiveEntry> entries;
+    private TarArchiveEntry current;
+
+    IndexedSource(Path path, String where) {
+        super(where);
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
+            fileSize = channel.size();
+        } catch (NoSuchFileException e) {
+            throw new LocalIoException(where + ": no such file", e);
+        } catch (AccessDeniedException e) {
+            throw new LocalIoException(where + ": permission denied", e);
+        } catch (IOException e) {
+            throw new LocalIoException(where + ": cannot open: " + e.getMessage(), e);
+        }
+        List<TarArchiveEntry> list;
+        try {
+            // TarFile closes the channel it is given; give it its own
+            try (TarFile tf = new TarFile(FileChannel.open(path, StandardOpenOption.READ), 10240, 512, StandardCharsets.UTF_8.name(), false)) {
+                list = tf.getEntries();
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw damaged(e instanceof IOException io ? io : new IOException(e.getMessage()), "its tar headers");
+        }
+        entries = list.iterator();
+    }
+
+    FileChannel channel() {
+        return channel;
+    }
+
+    @Override
+    TarArchiveEntry next() {
+        current = entries.hasNext() ? entries.next() : null;
+        accept(current);
+        if (current != null && current.getDataOffset() + current.getSize() > fileSize) {
+            throw new VerificationException(where + ": entry '" + BundleLayout.printable(current.getName()) + "' claims "
+                    + current.getSize() + " bytes, beyond the end of the file (truncated archive)");
+        }
+        return current;
+    }
+
+    long offset() {
+        return current.getDataOffset();
+    }
+
+    @Override
+    InputStream content() {
+        return guarded(new RangeInputStream(channel, current.getDataOffset(), current.getSize()), BundleLayout.printable(current.getName()));
+    }
+
+    @Override
+    void end() {
+        // TarFile stopped at the end-of-archive marker; the rest is never read by anyone
+    }
+
+    @Override
+    boolean compressed() {
+        return false;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // read-only
+        }
+    }
+
+    /** {@code length} bytes of a channel from {@code start}, by positional reads (no shared position). */
+    static final class RangeInputStream extends InputStream {
+        private final FileChannel ch;
+        private long pos;
+        private final long end;
+
+        RangeInputStream(FileChannel ch, long start, long length) {
+            this.ch = ch;
+            this.pos = start;
+            this.end = start + length;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (pos >= end) {
+                return -1;
+            }
+            int want = (int) Math.min(len, end - pos);
+            int n = ch.read(ByteBuffer.wrap(b, off, want), pos);
+            if (n < 0) {
+                throw new IOException("unexpected end of file at offset " + pos);
+            }
+            pos += n;
+            return n;
+        }
+    }
+}
