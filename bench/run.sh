@@ -109,6 +109,9 @@ mkdir -p "$WORK" "$RESULTS"
 WORK="$(cd -- "$WORK" && pwd -P)"
 export TMPDIR="$WORK/tmp"   # skopeo's oci-archive staging goes here, not to a small /tmp
 mkdir -p "$TMPDIR"
+# airlock export keeps a content-addressed blob cache under $XDG_CACHE_HOME/airlock; it is emptied
+# before every timed export so that each one fetches everything, like skopeo does.
+export XDG_CACHE_HOME="$WORK/xdg-cache"
 
 declare -A REG_PID=() REG_PORT=()
 cleanup() {
@@ -118,7 +121,7 @@ cleanup() {
     wait "${REG_PID[$name]}" 2>/dev/null || true
   done
   if [[ $KEEP_WORK -eq 0 ]]; then
-    rm -rf "$WORK/out" "$WORK/tmp" "$WORK/src" "$WORK/dst"
+    rm -rf "$WORK/out" "$WORK/tmp" "$WORK/src" "$WORK/dst" "$XDG_CACHE_HOME"
   fi
 }
 trap cleanup EXIT
@@ -390,7 +393,7 @@ log "load average before: $LOAD_BEFORE"
 for rep in $(seq 1 "$REPS"); do
   log "repetition $rep/$REPS"
   for tool in $(rotate "$EXPORT_TOOLS" "$rep"); do
-    rm -rf "$OUT/airlock" "$OUT/skopeo" "$OUT/skopeo-all.tar" "$OUT/sync" "$TMPDIR"/*
+    rm -rf "$OUT/airlock" "$OUT/skopeo" "$OUT/skopeo-all.tar" "$OUT/sync" "$TMPDIR"/* "$XDG_CACHE_HOME"
     mkdir -p "$OUT/airlock" "$OUT/skopeo" "$OUT/sync"
     measure export "$tool" "$rep" "export_$tool"
   done
@@ -423,7 +426,7 @@ jfr_top() {
   # top frames of jdk.ExecutionSample: the innermost frame, and the innermost dev.airlock frame
   local file="$1"
   echo "# $(basename "$file"): jdk.ExecutionSample, top 15 innermost frames"
-  jfr print --events jdk.ExecutionSample "$file" | awk '
+  jfr print --stack-depth 64 --events jdk.ExecutionSample "$file" | awk '
     /stackTrace = \[/ { inside = 1; first = 1; mine = 0; n++; next }
     inside && /^[[:space:]]*\]/ { inside = 0; next }
     inside {
@@ -440,8 +443,13 @@ jfr_top() {
       for (f in own) printf "%6.1f%%  %s\n", 100 * own[f] / n, f | "sort -rn | head -15"
     }'
   echo
+  echo "# jdk.ExecutionSample by thread (digits in names folded), top 10"
+  jfr print --events jdk.ExecutionSample "$file" | awk '
+    /sampledThread = / { t = $0; sub(/^[^"]*"/, "", t); sub(/".*$/, "", t); gsub(/[0-9]+/, "N", t); c[t]++; n++ }
+    END { for (t in c) printf "%6.1f%%  %s\n", 100 * c[t] / n, t | "sort -rn | head -10" }'
+  echo
   echo "# jdk.NativeMethodSample (threads waiting in native code), top 10 innermost frames"
-  jfr print --events jdk.NativeMethodSample "$file" | awk '
+  jfr print --stack-depth 64 --events jdk.NativeMethodSample "$file" | awk '
     /stackTrace = \[/ { inside = 1; first = 1; n++; next }
     inside && /^[[:space:]]*\]/ { inside = 0; next }
     inside && first { line = $0; sub(/^[[:space:]]+/, "", line); sub(/[[:space:]]+line:.*$/, "", line); top[line]++; first = 0 }
@@ -451,7 +459,7 @@ JFR_FILES=()
 if [[ $SKOPEO_ONLY -eq 0 && $JFR -eq 1 ]]; then
   log "JFR recording of one airlock export and one import (not timed)"
   mkdir -p "$WORK/jfr"
-  rm -rf "$OUT/airlock"; mkdir -p "$OUT/airlock"
+  rm -rf "$OUT/airlock" "$XDG_CACHE_HOME"; mkdir -p "$OUT/airlock"
   JAVA_OPTS="${JAVA_OPTS:-} -XX:StartFlightRecording=filename=$WORK/jfr/export.jfr,settings=profile" \
     bash -c export_airlock >"$WORK/logs/jfr-export.log" 2>&1 || log "JFR export run failed"
   wipe_registry dst
