@@ -1,0 +1,94 @@
+package dev.airlock.export;
+
+import dev.airlock.copy.CopyOptions;
+import dev.airlock.error.UsageException;
+import dev.airlock.model.Platform;
+import dev.airlock.progress.ProgressListener;
+import dev.airlock.sign.Signer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What to export and how. Build one with {@link #to(Path)}:
+ * <pre>{@code
+ * ExportRequest r = ExportRequest.to(Path.of("k3s.tar")).references(List.of("rancher/pause:3.6"))
+ *         .imageLists(List.of(Path.of("k3s-images.txt"))).platforms(List.of(Platform.parse("linux/arm64")));
+ * }</pre>
+ *
+ * @param references image references as typed (normalised like docker's)
+ * @param imageLists files with one reference per line ({@link dev.airlock.model.ImageList})
+ * @param platforms  platforms to keep; empty keeps all (and every attestation)
+ * @param output     the bundle file; {@code .zst} at the end also asks for compression
+ * @param cacheDir   the content-addressed blob cache (an OCI layout directory)
+ * @param jobs       parallel blob transfers
+ * @param signer     signs bundle.json; empty writes an unsigned bundle (with a warning)
+ * @param compress   zstd-compress the bundle
+ * @param progress   receives progress of each phase
+ */
+public record ExportRequest(List<String> references, List<Path> imageLists, List<Platform> platforms, Path output,
+                            Path cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress) {
+    public ExportRequest {
+        references = List.copyOf(references);
+        imageLists = List.copyOf(imageLists);
+        platforms = List.copyOf(platforms);
+        Objects.requireNonNull(output, "output");
+        Objects.requireNonNull(cacheDir, "cacheDir");
+        Objects.requireNonNull(progress, "progress");
+        signer = signer == null ? Optional.empty() : signer;
+        if (jobs < 1 || jobs > 256) {
+            throw new UsageException("jobs must be between 1 and 256, got " + jobs);
+        }
+    }
+
+    /** A request writing {@code output}: no images yet, all platforms, default cache and jobs, no progress. */
+    public static ExportRequest to(Path output) {
+        return new ExportRequest(List.of(), List.of(), List.of(), output, CacheDirectory.defaultDirectory(),
+                CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE);
+    }
+
+    public ExportRequest references(List<String> refs) {
+        return new ExportRequest(refs, imageLists, platforms, output, cacheDir, jobs, signer, compress, progress);
+    }
+
+    public ExportRequest imageLists(List<Path> files) {
+        return new ExportRequest(references, files, platforms, output, cacheDir, jobs, signer, compress, progress);
+    }
+
+    public ExportRequest platforms(List<Platform> keep) {
+        return new ExportRequest(references, imageLists, keep, output, cacheDir, jobs, signer, compress, progress);
+    }
+
+    public ExportRequest cacheDir(Path dir) {
+        return new ExportRequest(references, imageLists, platforms, output, dir, jobs, signer, compress, progress);
+    }
+
+    public ExportRequest jobs(int n) {
+        return new ExportRequest(references, imageLists, platforms, output, cacheDir, n, signer, compress, progress);
+    }
+
+    public ExportRequest signer(Optional<Signer> s) {
+        return new ExportRequest(references, imageLists, platforms, output, cacheDir, jobs, s, compress, progress);
+    }
+
+    public ExportRequest compress(boolean on) {
+        return new ExportRequest(references, imageLists, platforms, output, cacheDir, jobs, signer, on, progress);
+    }
+
+    public ExportRequest progress(ProgressListener p) {
+        return new ExportRequest(references, imageLists, platforms, output, cacheDir, jobs, signer, compress, p);
+    }
+
+    /** Platforms with duplicates removed (after normalisation), in the order given. */
+    List<Platform> distinctPlatforms() {
+        List<Platform> out = new ArrayList<>();
+        for (Platform p : platforms) {
+            if (out.stream().noneMatch(q -> q.matches(p))) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.airlock.export;
+
+import dev.airlock.bundle.BundleImage;
+import dev.airlock.bundle.BundleWriter;
+import dev.airlock.bundle.WriteOptions;
+import dev.airlock.bundle.WriteResult;
+import dev.airlock.copy.CopyJob;
+import dev.airlock.copy.CopyOptions;
+import dev.airlock.copy.GraphCopier;
+import dev.airlock.copy.GraphPlanner;
+import dev.airlock.copy.ImageOutcome;
+import dev.airlock.copy.ImagePlan;
+import dev.airlock.copy.SourceImage;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.InternalException;
+import dev.airlock.error.LocalIoException;
+import dev.airlock.error.UsageException;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageList;
+import dev.airlock.model.ImageReference;
+import dev.airlock.model.RawManifest;
+import dev.airlock.progress.ProgressListener;
+import dev.airlock.store.DirectoryStore;
+import dev.airlock.store.ImageStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Registry → bundle: {@code airlock export} as a library call.
+ *
+ * <ol>
+ * <li><b>Plan</b>: every reference is resolved and every manifest, index and config fetched
+ *     ({@link GraphPlanner}); all references that fail are reported at once, before any layer moves.</li>
+ * <li><b>Fetch</b>: every blob, each once, in parallel and verified, into the content-addressed
+ *     cache ({@link GraphCopier} into a {@link DirectoryStore}); what the cache holds is not fetched
+ *     again, so an interrupted export re-run fetches only what is missing.</li>
+ * <li><b>Write</b>: the bundle from the cache ({@link BundleWriter}), every blob once, layers and
+ *     configs before the manifests that use them, child manifests before their index; temporary
+ *     name then rename; {@code BUNDLE.sha256}; signed when a signer is given.</li>
+ * </ol>
+ */
+public final class Exporter {
+    /** Temporary cache files older than this are left-overs of a killed run and are removed. */
+    static final Duration STALE_TEMP = Duration.ofHours(6);
+
+    private final SourceStores sources;
+
+    /** An exporter reading images through {@code sources} (one store per registry host). */
+    public Exporter(SourceStores sources) {
+        this.sources = sources;
+    }
+
+    /** Runs the whole export; throws an {@link AirlockException} subclass on failure, leaving no bundle. */
+    public ExportResult export(ExportRequest request) {
+        long started = System.nanoTime();
+        List<ImageReference> refs = ImageList.combine(request.references(), request.imageLists(), "export");
+        checkOutput(request.output());
+        ProgressListener progress = request.progress();
+        Map<String, ImageStore> opened = new LinkedHashMap<>();
+        try {
+            List<SourceImage> images = new ArrayList<>();
+            for (ImageReference r : refs) {
+                images.add(SourceImage.of(r, opened.computeIfAbsent(r.registry(), sources::open)));
+            }
+            List<ImagePlan> plans = plan(images, request);
+            DirectoryStore cache = openCache(request.cacheDir());
+            List<ImageOutcome> outcomes = fetch(plans, cache, request);
+            if (request.signer().isEmpty()) {
+                progress.note("warning: the bundle is not signed (give --sign-key KEY to sign it); import will need --allow-unsigned");
+            }
+            WriteResult written = write(plans, cache, request);
+            return result(plans, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
+        } finally {
+            for (ImageStore s : opened.values()) {
+                s.close();
+            }
+        }
+    }
+
+    private static List<ImagePlan> plan(List<SourceImage> images, ExportRequest request) {
+        ProgressListener progress = request.progress();
+        progress.begin("resolving", 0, images.size());
+        List<ImagePlan> plans;
+        try {
+            plans = new GraphPlanner(request.distinctPlatforms()).planAll(images, request.jobs());
+        } finally {
+            progress.end();
+        }
+        for (ImagePlan p : plans) {
+            p.originalDigest().ifPresent(orig -> progress.note(p.source().name() + ": digest changed by --platform: "
+                    + orig + " → " + p.digest() + " (index rewritten to keep " + p.platforms().size() + " of its platforms)"));
+        }
+        return plans;
+    }
+
+    private static List<ImageOutcome> fetch(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request) {
+        List<CopyJob> jobs = new ArrayList<>();
+        for (ImagePlan p : plans) {
+            jobs.add(new CopyJob(p, cache, p.source().name().name(), List.of()));
+        }
+        List<ImageOutcome> outcomes = new GraphCopier(new CopyOptions(request.jobs(), false, true, request.progress())).copy(jobs);
+        AirlockException first = null;
+        for (ImageOutcome o : outcomes) {
+            if (o.failure().isPresent()) {
+                AirlockException f = o.failure().get();
+                boolean secondary = f instanceof InternalException && f.getMessage().contains("stopped after an earlier failure");
+                if (first == null || (!secondary && first instanceof InternalException)) {
+                    first = f;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return outcomes;
+    }
+
+    private static WriteResult write(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request) {
+        List<BundleImage> images = new ArrayList<>();
+        for (ImagePlan p : plans) {
+            images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest()));
+        }
+        WriteOptions options = WriteOptions.defaults();
+        if (request.signer().isPresent()) {
+            options = options.withSigner(request.signer().get());
+        }
+        if (request.compress()) {
+            options = options.withCompression(true, options.zstdLevel(), options.workers());
+        }
+        return BundleWriter.write(request.output(), images, bundleOrder(plans), d -> cache.openBlob("", d), options, request.progress());
+    }
+
+    /**
+     * Every blob of every image once, in dependency order: all configs and layers first (in
+     * first-use order), then the manifests of each image children first, its top last.
+     */
+    static List<Descriptor> bundleOrder(List<ImagePlan> plans) {
+        Map<Digest, Descriptor> order = new LinkedHashMap<>();
+        for (ImagePlan p : plans) {
+            for (Descriptor d : p.blobs()) {
+                order.putIfAbsent(d.digest(), Descriptor.of(d.mediaType(), d.digest(), d.size()));
+            }
+        }
+        for (ImagePlan p : plans) {
+            for (RawManifest m : p.manifests()) {
+                order.putIfAbsent(m.digest(), m.descriptor());
+            }
+        }
+        return new ArrayList<>(order.values());
+    }
+
+    private static ExportResult result(List<ImagePlan> plans, List<ImageOutcome> outcomes, WriteResult written,
+                                       ExportRequest request, Duration took) {
+        List<ExportResult.ExportedImage> images = new ArrayList<>();
+        long fetched = 0;
+        long cached = 0;
+        for (int i = 0; i < plans.size(); i++) {
+            ImagePlan p = plans.get(i);
+            long manifestBytes = p.manifests().stream().mapToLong(RawManifest::size).sum();
+            images.add(new ExportResult.ExportedImage(p.source().name(), p.digest(), p.top().mediaType(), p.originalDigest(),
+                    p.platforms(), p.blobBytes() + manifestBytes));
+            fetched += outcomes.get(i).bytesPushed();
+            cached += outcomes.get(i).bytesSkipped();
+        }
+        List<Descriptor> blobs = bundleOrder(plans);
+        long unique = blobs.stream().mapToLong(Descriptor::size).sum();
+        return new ExportResult(images, written.bundle(), written.checksumFile(), written.sha256(), written.bytes(),
+                blobs.size(), unique, fetched, cached, request.signer().isPresent(),
+                request.signer().map(s -> s.fingerprint()), took);
+    }
+
+    private static void checkOutput(Path output) {
+        Path abs = output.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            throw new UsageException("output " + output + " is a directory; give a bundle file name, e.g. -o images.tar");
+        }
+        Path dir = abs.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new LocalIoException("writing bundle " + output + ": directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new LocalIoException("writing bundle " + output + ": directory " + dir + " is not writable");
+        }
+    }
+
+    /** Opens the cache and removes temporary files that a killed run left long ago. */
+    static DirectoryStore openCache(Path dir) {
+        DirectoryStore cache = DirectoryStore.open(dir);
+        Instant limit = Instant.now().minus(STALE_TEMP);
+        Path blobs = cache.root().resolve("blobs").resolve("sha256");
+        try (var s = Files.list(blobs)) {
+            s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(p -> {
+                try {
+                    FileTime t = Files.getLastModifiedTime(p);
+                    if (t.toInstant().isBefore(limit)) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException ignored) {
+                    // another export may be finishing it; not ours to fail on
+                }
+            });
+        } catch (IOException e) {
+            throw new LocalIoException("reading cache " + blobs + ": " + e.getMessage(), e);
+        }
+        return cache;
+    }
+}
