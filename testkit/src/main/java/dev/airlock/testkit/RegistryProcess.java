@@ -16,7 +16,9 @@ import java.util.stream.Stream;
 
 /**
  * A real CNCF Distribution registry (Debian's {@code docker-registry}) started for a test on
- * 127.0.0.1 with a free port, its own config and a temporary storage directory. Plain HTTP.
+ * 127.0.0.1 with a free port, its own config and a temporary storage directory. Plain HTTP by
+ * default; {@link #startTlsBasic} serves TLS with a CA made for the test and htpasswd Basic auth,
+ * {@link #startTokenAuth} delegates auth to a {@link TokenIssuer}.
  * {@link #stop()} kills only the process this object started, by its PID; {@link #start()} again
  * restarts it on the same port with the same storage (to test a registry dying mid-job).
  */
@@ -29,15 +31,94 @@ public final class RegistryProcess implements AutoCloseable {
     private final Path config;
     private final int port;
     private final boolean ownsDir;
+    private final String httpExtra;
+    private final Path caCertificate;
+    private TokenIssuer tokenIssuer;
     private Process process;
 
     private RegistryProcess(Path dir, int port, String extraConfig, boolean ownsDir) throws IOException {
+        this(dir, port, extraConfig, ownsDir, "", null);
+    }
+
+    private RegistryProcess(Path dir, int port, String extraConfig, boolean ownsDir, String httpExtra, Path caCertificate) throws IOException {
         this.dir = dir;
         this.ownsDir = ownsDir;
         this.storage = Files.createDirectories(dir.resolve("storage"));
         this.config = dir.resolve("config.yml");
         this.port = port;
+        this.httpExtra = httpExtra;
+        this.caCertificate = caCertificate;
         Files.writeString(config, configYaml(extraConfig), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Starts a registry serving TLS with a certificate for 127.0.0.1 issued by a CA generated for
+     * this test ({@link #caCertificate()}), requiring htpasswd Basic auth for {@code user}/{@code password}
+     * (bcrypt entry written with BouncyCastle).
+     */
+    public static RegistryProcess startTlsBasic(String user, String password) {
+        try {
+            Path d = Files.createTempDirectory("airlock-registry-");
+            TestPki.Issued ca = TestPki.ca("airlock test CA");
+            TestPki.Issued server = TestPki.server(ca, "127.0.0.1");
+            Path caFile = ca.writeCertificate(d.resolve("ca.crt"));
+            Path certFile = TestPki.writePem(d.resolve("server.crt"), server.certificate(), ca.certificate());
+            Path keyFile = server.writeKey(d.resolve("server.key"));
+            byte[] salt = new byte[16];
+            new java.security.SecureRandom().nextBytes(salt);
+            String hash = org.bouncycastle.crypto.generators.OpenBSDBCrypt.generate("2a", password.toCharArray(), salt, 6);
+            Path htpasswd = d.resolve("htpasswd");
+            Files.writeString(htpasswd, user + ":" + hash + "\n", StandardCharsets.UTF_8);
+            String http = String.join("\n",
+                    "  tls:",
+                    "    certificate: " + certFile.toAbsolutePath(),
+                    "    key: " + keyFile.toAbsolutePath(),
+                    "");
+            String auth = String.join("\n",
+                    "auth:",
+                    "  htpasswd:",
+                    "    realm: airlock-test",
+                    "    path: " + htpasswd.toAbsolutePath(),
+                    "");
+            RegistryProcess r = new RegistryProcess(d, freePort(), auth, true, http, caFile);
+            r.startProcess();
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts a plain-HTTP registry using token auth: a {@link TokenIssuer} on 127.0.0.1 accepting
+     * {@code user}/{@code password} (and {@code identityToken} as a refresh token, may be null) whose
+     * root certificate the registry trusts. The issuer stops with the registry.
+     */
+    public static RegistryProcess startTokenAuth(String user, String password, String identityToken) {
+        try {
+            Path d = Files.createTempDirectory("airlock-registry-");
+            TokenIssuer issuer = TokenIssuer.start(user, password, identityToken, d);
+            RegistryProcess r = new RegistryProcess(d, freePort(), issuer.registryConfig(), true, "", null);
+            r.tokenIssuer = issuer;
+            try {
+                r.startProcess();
+            } catch (RuntimeException e) {
+                issuer.close();
+                throw e;
+            }
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The PEM CA certificate to trust for a TLS registry, else empty. */
+    public java.util.Optional<Path> caCertificate() {
+        return java.util.Optional.ofNullable(caCertificate);
+    }
+
+    /** The token issuer of a token-auth registry, else empty. */
+    public java.util.Optional<TokenIssuer> tokenIssuer() {
+        return java.util.Optional.ofNullable(tokenIssuer);
     }
 
     /** Starts a plain-HTTP registry with storage in a new temporary directory. */
@@ -110,6 +191,9 @@ public final class RegistryProcess implements AutoCloseable {
     @Override
     public synchronized void close() {
         stop();
+        if (tokenIssuer != null) {
+            tokenIssuer.close();
+        }
         if (ownsDir) {
             deleteTree(dir);
         }
@@ -170,6 +254,14 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     private boolean answers() {
+        if (caCertificate != null) {
+            try (java.net.Socket sock = new java.net.Socket()) {
+                sock.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 500);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
         try {
             HttpURLConnection c = (HttpURLConnection) URI.create("http://" + host() + "/v2/").toURL().openConnection();
             c.setConnectTimeout(500);
@@ -200,6 +292,7 @@ public final class RegistryProcess implements AutoCloseable {
                 "http:",
                 "  addr: 127.0.0.1:" + port,
                 "  secret: airlock-test-secret",
+                httpExtra.stripTrailing(),
                 "  headers:",
                 "    X-Content-Type-Options: [nosniff]",
                 "health:",

@@ -1,0 +1,328 @@
+package dev.airlock.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real registry that injects faults on demand, for
+ * reliability tests. Faults are armed one at a time and fire once:
+ * <ul>
+ *   <li>{@link #dropUpstreamAfter(long)} / {@link #dropDownstreamAfter(long)}: after that many more
+ *       bytes in that direction (client→registry, registry→client; counted over all connections from
+ *       the moment of arming) the carrying connection is reset;</li>
+ *   <li>{@link #stallDownstreamAfter(long, Duration)}: the registry's answer stops flowing for a while;</li>
+ *   <li>{@link #answerStatus(int, int, String)} / {@link #answer500s(int)}: the next {@code n} requests
+ *       get that HTTP status from the proxy itself (on fresh connections: arming closes the open ones).</li>
+ * </ul>
+ * Everything else passes through unchanged. {@link #close()} stops the proxy and its threads.
+ */
+public final class FaultProxy implements AutoCloseable {
+    private final ServerSocket server;
+    private final InetSocketAddress target;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger fired = new AtomicInteger();
+    private final AtomicInteger cannedLeft = new AtomicInteger();
+    private volatile int cannedStatus = 500;
+    private volatile String cannedHeaders = "";
+    private final Fault upstream = new Fault();
+    private final Fault downstream = new Fault();
+    private final Thread acceptor;
+    private volatile boolean closed;
+
+    /** What happens after the byte budget of one direction is spent. */
+    private static final class Fault {
+        final AtomicLong budget = new AtomicLong(-1);
+        volatile long stallMillis;
+    }
+
+    private FaultProxy(InetSocketAddress target) throws IOException {
+        this.target = target;
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.acceptor = new Thread(this::acceptLoop, "fault-proxy-accept-" + server.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** Starts a proxy to {@code 127.0.0.1:port}. */
+    public static FaultProxy start(int targetPort) {
+        try {
+            return new FaultProxy(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a proxy in front of a running test registry. */
+    public static FaultProxy in(RegistryProcess registry) {
+        return start(registry.port());
+    }
+
+    /** {@code 127.0.0.1:<port>} of the proxy, to use as the registry host. */
+    public String host() {
+        return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Resets the connection after {@code bytes} more bytes from client to registry. */
+    public void dropUpstreamAfter(long bytes) {
+        arm(upstream, bytes, 0);
+    }
+
+    /** Resets the connection after {@code bytes} more bytes from registry to client. */
+    public void dropDownstreamAfter(long bytes) {
+        arm(downstream, bytes, 0);
+    }
+
+    /** After {@code bytes} more bytes from registry to client, holds the rest back for {@code stall}. */
+    public void stallDownstreamAfter(long bytes, Duration stall) {
+        arm(downstream, bytes, Math.max(1, stall.toMillis()));
+    }
+
+    /** The next {@code count} requests are answered {@code 500} with an OCI error body by the proxy. */
+    public void answer500s(int count) {
+        answerStatus(count, 500, "");
+    }
+
+    /**
+     * The next {@code count} requests get {@code status} from the proxy (with the given extra header
+     * lines, e.g. {@code "Retry-After: 1\r\n"}), each on a connection that is then closed. Arming
+     * closes the connections open now, so that requests arrive on fresh ones.
+     */
+    public void answerStatus(int count, int status, String extraHeaderLines) {
+        cannedStatus = status;
+        cannedHeaders = extraHeaderLines == null ? "" : extraHeaderLines;
+        cannedLeft.set(count);
+        closeOpenConnections();
+    }
+
+    /** Disarms every fault. */
+    public void clear() {
+        upstream.budget.set(-1);
+        downstream.budget.set(-1);
+        cannedLeft.set(0);
+    }
+
+    /** Connections accepted so far. */
+    public int connections() {
+        return connections.get();
+    }
+
+    /** Faults that fired so far (drops, stalls, canned answers). */
+    public int faultsFired() {
+        return fired.get();
+    }
+
+    /** Canned answers still to give. */
+    public int cannedAnswersLeft() {
+        return Math.max(0, cannedLeft.get());
+    }
+
+    /** True while an armed drop or stall has not fired yet. */
+    public boolean armed() {
+        return upstream.budget.get() >= 0 || downstream.budget.get() >= 0;
+    }
+
+    private void arm(Fault f, long bytes, long stallMillis) {
+        f.stallMillis = stallMillis;
+        f.budget.set(bytes);
+    }
+
+    private void closeOpenConnections() {
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                continue;
+            }
+            connections.incrementAndGet();
+            Thread t = new Thread(() -> handle(client), "fault-proxy-conn-" + connections.get());
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private void handle(Socket client) {
+        open.add(client);
+        try {
+            client.setTcpNoDelay(true);
+            if (cannedLeft.getAndDecrement() > 0) {
+                answerCanned(client);
+                return;
+            }
+            Socket up = new Socket();
+            try {
+                up.connect(target, 5000);
+                up.setTcpNoDelay(true);
+            } catch (IOException e) {
+                closeQuietly(up);
+                closeQuietly(client);
+                return;
+            }
+            open.add(up);
+            Thread back = new Thread(() -> pump(up, client, downstream), Thread.currentThread().getName() + "-down");
+            back.setDaemon(true);
+            back.start();
+            pump(client, up, upstream);
+        } catch (IOException e) {
+            closeQuietly(client);
+        } finally {
+            cannedLeft.updateAndGet(v -> Math.max(v, 0));
+        }
+    }
+
+    private void answerCanned(Socket client) throws IOException {
+        InputStream in = client.getInputStream();
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int state = 0;
+        while (state < 4 && head.size() < 65536) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : (b == '\r' ? 1 : 0);
+        }
+        fired.incrementAndGet();
+        int status = cannedStatus;
+        String code = status == 429 ? "TOOMANYREQUESTS" : status == 401 ? "UNAUTHORIZED" : "UNKNOWN";
+        byte[] body = ("{\"errors\":[{\"code\":\"" + code + "\",\"message\":\"injected by FaultProxy\"}]}").getBytes(StandardCharsets.UTF_8);
+        String resp = "HTTP/1.1 " + status + " Injected\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                + "\r\nConnection: close\r\n" + cannedHeaders + "\r\n";
+        OutputStream out = client.getOutputStream();
+        out.write(resp.getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        client.shutdownOutput();
+        // let the client read the answer before the socket goes away
+        try {
+            client.setSoTimeout(2000);
+            while (in.read() >= 0) {
+                // drain whatever body the client still sends
+            }
+        } catch (IOException ignored) {
+            // closed by the client or timed out
+        }
+        closeQuietly(client);
+    }
+
+    private void pump(Socket from, Socket to, Fault fault) {
+        byte[] buf = new byte[16 * 1024];
+        try {
+            InputStream in = from.getInputStream();
+            OutputStream out = to.getOutputStream();
+            while (true) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    to.shutdownOutput();
+                    return;
+                }
+                int pass = n;
+                long budget = fault.budget.get();
+                boolean fire = false;
+                if (budget >= 0) {
+                    if (n >= budget) {
+                        if (fault.budget.compareAndSet(budget, -1)) {
+                            pass = (int) budget;
+                            fire = true;
+                        }
+                    } else {
+                        fault.budget.addAndGet(-n);
+                    }
+                }
+                if (pass > 0) {
+                    out.write(buf, 0, pass);
+                    out.flush();
+                }
+                if (fire) {
+                    fired.incrementAndGet();
+                    long stall = fault.stallMillis;
+                    if (stall > 0) {
+                        Thread.sleep(stall);
+                        if (n > pass) {
+                            out.write(buf, pass, n - pass);
+                            out.flush();
+                        }
+                        continue;
+                    }
+                    reset(from);
+                    reset(to);
+                    return;
+                }
+            }
+        } catch (SocketException e) {
+            closeQuietly(from);
+            closeQuietly(to);
+        } catch (IOException e) {
+            closeQuietly(from);
+            closeQuietly(to);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(from);
+            closeQuietly(to);
+        } finally {
+            open.remove(from);
+        }
+    }
+
+    /** Closes with SO_LINGER 0: the peer sees a connection reset. */
+    private static void reset(Socket s) {
+        try {
+            s.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // already closed
+        }
+        closeQuietly(s);
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        closeOpenConnections();
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
