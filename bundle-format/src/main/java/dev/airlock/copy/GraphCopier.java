@@ -11,11 +11,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,6 +44,34 @@ public final class GraphCopier {
 
     /** Copies blobs and manifests of every job (no tags). One outcome per job, in order. */
     public List<ImageOutcome> copy(List<CopyJob> jobs) {
+        return run(jobs, null);
+    }
+
+    /**
+     * Like {@link #copy}, for a source that can only be read once, front to back (a zstd-compressed
+     * bundle): {@code source} offers every blob in its own order and the engine places each one
+     * as it passes (skip / mount / upload, one blob at a time); blobs no job needs are left to the
+     * source to drain. Then the manifests, as in {@link #copy}. Each blob is read at most once, so
+     * an upload that needs a second attempt fails the image (a re-run resumes).
+     */
+    public List<ImageOutcome> copySequential(List<CopyJob> jobs, SequentialSource source) {
+        return run(jobs, Objects.requireNonNull(source, "source"));
+    }
+
+    /** A source read once, in its own order. */
+    @FunctionalInterface
+    public interface SequentialSource {
+        /** Calls {@code sink} for each blob in order with its (verifying) content stream. */
+        void forEach(BlobSink sink);
+    }
+
+    /** Receives one blob of a {@link SequentialSource}. */
+    @FunctionalInterface
+    public interface BlobSink {
+        void accept(Descriptor blob, InputStream content);
+    }
+
+    private List<ImageOutcome> run(List<CopyJob> jobs, SequentialSource sequential) {
         long started = System.nanoTime();
         int n = jobs.size();
         AirlockException[] failures = new AirlockException[n];
@@ -62,30 +93,27 @@ public final class GraphCopier {
         ExecutorService pool = Executors.newFixedThreadPool(options.jobs(), Workers.named("copy"));
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (BlobWork w : work.values()) {
-                futures.add(pool.submit(() -> {
-                    if (stop.get()) {
-                        return;
+            if (sequential == null) {
+                for (BlobWork w : work.values()) {
+                    futures.add(pool.submit(() -> runBlob(w, w.fromSource(), failures, stop, pushed, skipped, mounted)));
+                }
+                futures.forEach(Workers::join);
+                futures.clear();
+            } else {
+                Set<Digest> seen = new HashSet<>();
+                sequential.forEach((blob, content) -> {
+                    BlobWork w = work.get(blob.digest());
+                    if (w != null && seen.add(blob.digest())) {
+                        runBlob(w, w.once(content), failures, stop, pushed, skipped, mounted);
                     }
-                    try {
-                        w.run(pushed, skipped, mounted);
-                    } catch (RuntimeException e) {
-                        AirlockException a = Workers.unwrap(e);
-                        synchronized (failures) {
-                            for (int j : w.jobIndexes()) {
-                                if (failures[j] == null) {
-                                    failures[j] = a;
-                                }
-                            }
-                        }
-                        if (options.failFast()) {
-                            stop.set(true);
-                        }
+                });
+                for (BlobWork w : work.values()) {
+                    if (!seen.contains(w.blob.digest())) {
+                        fail(w, new dev.airlock.error.VerificationException(w.source.store().describe() + ": blob " + w.blob.digest()
+                                + " needed by " + w.source.name() + " is not in the source"), failures, stop);
                     }
-                }));
+                }
             }
-            futures.forEach(Workers::join);
-            futures.clear();
             for (int j = 0; j < n; j++) {
                 int idx = j;
                 futures.add(pool.submit(() -> {
@@ -123,6 +151,31 @@ public final class GraphCopier {
             out.add(new ImageOutcome(jobs.get(j), Optional.ofNullable(f), pushed.get(j), skipped.get(j), mounted.get(j), took));
         }
         return out;
+    }
+
+    private void runBlob(BlobWork w, ImageStore.BlobContent content, AirlockException[] failures, AtomicBoolean stop,
+                         AtomicLongArray pushed, AtomicLongArray skipped, AtomicLongArray mounted) {
+        if (stop.get()) {
+            return;
+        }
+        try {
+            w.run(content, pushed, skipped, mounted);
+        } catch (RuntimeException e) {
+            fail(w, Workers.unwrap(e), failures, stop);
+        }
+    }
+
+    private void fail(BlobWork w, AirlockException a, AirlockException[] failures, AtomicBoolean stop) {
+        synchronized (failures) {
+            for (int j : w.jobIndexes()) {
+                if (failures[j] == null) {
+                    failures[j] = a;
+                }
+            }
+        }
+        if (options.failFast()) {
+            stop.set(true);
+        }
     }
 
     /**
@@ -175,8 +228,26 @@ public final class GraphCopier {
             return allJobs;
         }
 
-        void run(AtomicLongArray pushed, AtomicLongArray skipped, AtomicLongArray mounted) {
+        /** Content read from the source store (may be opened again for a retry). */
+        ImageStore.BlobContent fromSource() {
+            return () -> source.store().openBlob(source.repository(), blob);
+        }
+
+        /** Content that can be opened once (a sequential source). */
+        ImageStore.BlobContent once(InputStream content) {
+            AtomicBoolean opened = new AtomicBoolean();
+            return () -> {
+                if (opened.getAndSet(true)) {
+                    throw new IOException("blob " + blob.digest() + " of " + source.store().describe()
+                            + " can be read only once (sequential source); run the job again to resume");
+                }
+                return content;
+            };
+        }
+
+        void run(ImageStore.BlobContent content, AtomicLongArray pushed, AtomicLongArray skipped, AtomicLongArray mounted) {
             boolean counted = false;
+            boolean read = false;
             for (var byStore : destinations.entrySet()) {
                 ImageStore target = byStore.getKey();
                 String holder = null;
@@ -185,8 +256,9 @@ public final class GraphCopier {
                     int job = dest.getValue();
                     if (target.blobSize(repo, blob.digest()).isPresent()) {
                         skipped.addAndGet(job, blob.size());
-                        if (options.readSkippedBlobs()) {
-                            drain();
+                        if (options.readSkippedBlobs() && !read) {
+                            drain(content);
+                            read = true;
                         } else if (!counted) {
                             options.progress().bytes(blob.size());
                         }
@@ -200,11 +272,12 @@ public final class GraphCopier {
                     } else {
                         boolean first = !counted;
                         target.pushBlob(repo, blob, () -> {
-                            InputStream in = source.store().openBlob(source.repository(), blob);
+                            InputStream in = content.open();
                             return first ? new CountingInputStream(in, options.progress()) : in;
                         });
                         pushed.addAndGet(job, blob.size());
                         counted = true;
+                        read = true;
                     }
                     holder = repo;
                 }
@@ -212,8 +285,8 @@ public final class GraphCopier {
         }
 
         /** Reads the source blob to its end so that it is verified, discarding the bytes. */
-        private void drain() {
-            try (InputStream in = new CountingInputStream(source.store().openBlob(source.repository(), blob), options.progress())) {
+        private void drain(ImageStore.BlobContent content) {
+            try (InputStream in = new CountingInputStream(content.open(), options.progress())) {
                 in.transferTo(OutputStream.nullOutputStream());
             } catch (IOException e) {
                 throw new LocalIoException("reading blob " + blob.digest() + " from " + source.store().describe() + ": " + e.getMessage(), e);
