@@ -1,6 +1,7 @@
 package dev.airlock.export;
 
 import dev.airlock.copy.CopyOptions;
+import dev.airlock.copy.SourceImage;
 import dev.airlock.error.UsageException;
 import dev.airlock.model.Platform;
 import dev.airlock.progress.ProgressListener;
@@ -20,6 +21,9 @@ import java.util.Optional;
  *
  * @param references image references as typed (normalised like docker's)
  * @param imageLists files with one reference per line ({@link dev.airlock.model.ImageList})
+ * @param sources    images from other, already opened sources (e.g. {@code docker save} archives),
+ *                   planned and written together with the references; the caller keeps their
+ *                   stores open until {@link Exporter#export} returns and closes them afterwards
  * @param platforms  platforms to keep; empty keeps all (and every attestation)
  * @param output     the bundle file; {@code .zst} at the end also asks for compression
  * @param cacheDir   the content-addressed blob cache (an OCI layout directory)
@@ -28,11 +32,12 @@ import java.util.Optional;
  * @param compress   zstd-compress the bundle
  * @param progress   receives progress of each phase
  */
-public record ExportRequest(List<String> references, List<Path> imageLists, List<Platform> platforms, Path output,
+public record ExportRequest(List<String> references, List<Path> imageLists, List<SourceImage> sources, List<Platform> platforms, Path output,
                             Path cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress) {
     public ExportRequest {
         references = List.copyOf(references);
         imageLists = List.copyOf(imageLists);
+        sources = List.copyOf(sources);
         platforms = List.copyOf(platforms);
         Objects.requireNonNull(output, "output");
         Objects.requireNonNull(cacheDir, "cacheDir");
@@ -45,40 +50,44 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
 
     /** A request writing {@code output}: no images yet, all platforms, default cache and jobs, no progress. */
     public static ExportRequest to(Path output) {
-        return new ExportRequest(List.of(), List.of(), List.of(), output, CacheDirectory.defaultDirectory(),
+        return new ExportRequest(List.of(), List.of(), List.of(), List.of(), output, CacheDirectory.defaultDirectory(),
                 CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE);
     }
 
     public ExportRequest references(List<String> refs) {
-        return new ExportRequest(refs, imageLists, platforms, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(refs, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress);
     }
 
     public ExportRequest imageLists(List<Path> files) {
-        return new ExportRequest(references, files, platforms, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(references, files, sources, platforms, output, cacheDir, jobs, signer, compress, progress);
+    }
+
+    public ExportRequest sources(List<SourceImage> images) {
+        return new ExportRequest(references, imageLists, images, platforms, output, cacheDir, jobs, signer, compress, progress);
     }
 
     public ExportRequest platforms(List<Platform> keep) {
-        return new ExportRequest(references, imageLists, keep, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(references, imageLists, sources, keep, output, cacheDir, jobs, signer, compress, progress);
     }
 
     public ExportRequest cacheDir(Path dir) {
-        return new ExportRequest(references, imageLists, platforms, output, dir, jobs, signer, compress, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, dir, jobs, signer, compress, progress);
     }
 
     public ExportRequest jobs(int n) {
-        return new ExportRequest(references, imageLists, platforms, output, cacheDir, n, signer, compress, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, n, signer, compress, progress);
     }
 
     public ExportRequest signer(Optional<Signer> s) {
-        return new ExportRequest(references, imageLists, platforms, output, cacheDir, jobs, s, compress, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, s, compress, progress);
     }
 
     public ExportRequest compress(boolean on) {
-        return new ExportRequest(references, imageLists, platforms, output, cacheDir, jobs, signer, on, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, on, progress);
     }
 
     public ExportRequest progress(ProgressListener p) {
-        return new ExportRequest(references, imageLists, platforms, output, cacheDir, jobs, signer, compress, p);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, p);
     }
 
     /** Platforms with duplicates removed (after normalisation), in the order given. */

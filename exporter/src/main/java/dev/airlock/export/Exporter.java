@@ -62,7 +62,8 @@ public final class Exporter {
     /** Runs the whole export; throws an {@link AirlockException} subclass on failure, leaving no bundle. */
     public ExportResult export(ExportRequest request) {
         long started = System.nanoTime();
-        List<ImageReference> refs = ImageList.combine(request.references(), request.imageLists(), "export");
+        List<ImageReference> refs = request.sources().isEmpty() || !request.references().isEmpty() || !request.imageLists().isEmpty()
+                ? ImageList.combine(request.references(), request.imageLists(), "export") : List.of();
         checkOutput(request.output());
         ProgressListener progress = request.progress();
         Map<String, ImageStore> opened = new LinkedHashMap<>();
@@ -71,6 +72,7 @@ public final class Exporter {
             for (ImageReference r : refs) {
                 images.add(SourceImage.of(r, opened.computeIfAbsent(r.registry(), sources::open)));
             }
+            images.addAll(request.sources());
             List<ImagePlan> plans = plan(images, request);
             DirectoryStore cache = openCache(request.cacheDir());
             List<ImageOutcome> outcomes = fetch(plans, cache, request);
@@ -88,13 +90,7 @@ public final class Exporter {
 
     private static List<ImagePlan> plan(List<SourceImage> images, ExportRequest request) {
         ProgressListener progress = request.progress();
-        progress.begin("resolving", 0, images.size());
-        List<ImagePlan> plans;
-        try {
-            plans = new GraphPlanner(request.distinctPlatforms()).planAll(images, request.jobs());
-        } finally {
-            progress.end();
-        }
+        List<ImagePlan> plans = new GraphPlanner(request.distinctPlatforms()).planAll(images, request.jobs());
         for (ImagePlan p : plans) {
             p.originalDigest().ifPresent(orig -> progress.note(p.source().name() + ": digest changed by --platform: "
                     + orig + " → " + p.digest() + " (index rewritten to keep " + p.platforms().size() + " of its platforms)"));
@@ -107,7 +103,34 @@ public final class Exporter {
         for (ImagePlan p : plans) {
             jobs.add(new CopyJob(p, cache, p.source().name().name(), List.of()));
         }
-        List<ImageOutcome> outcomes = new GraphCopier(new CopyOptions(request.jobs(), false, true, request.progress())).copy(jobs);
+        ProgressListener progress = request.progress();
+        ProgressListener fetching = new ProgressListener() {
+            @Override
+            public void begin(String phase, long totalBytes, int totalItems) {
+                progress.begin("fetching", totalBytes, totalItems);
+            }
+
+            @Override
+            public void bytes(long delta) {
+                progress.bytes(delta);
+            }
+
+            @Override
+            public void itemDone(String item) {
+                progress.itemDone(item);
+            }
+
+            @Override
+            public void note(String line) {
+                progress.note(line);
+            }
+
+            @Override
+            public void end() {
+                progress.end();
+            }
+        };
+        List<ImageOutcome> outcomes = new GraphCopier(new CopyOptions(request.jobs(), false, true, fetching)).copy(jobs);
         AirlockException first = null;
         for (ImageOutcome o : outcomes) {
             if (o.failure().isPresent()) {
