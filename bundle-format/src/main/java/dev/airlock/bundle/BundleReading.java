@@ -112,6 +112,11 @@ final class BundleReading {
                 if (listed.isEmpty()) {
                     throw new VerificationException(where + ": entry '" + BundleLayout.printable(name) + "' is not listed in bundle.json");
                 }
+                int at = files.indexOf(listed.get());
+                if (at > i) {
+                    throw new VerificationException(where + ": listed file '" + files.get(i).path() + "' is missing from the archive (found '"
+                            + name + "' in its place)");
+                }
                 throw new VerificationException(where + ": entry '" + name + "' is out of order"
                         + (i < files.size() ? " (expected '" + files.get(i).path() + "' here)" : "") + "; entries must follow bundle.json's file order");
             }
@@ -120,7 +125,7 @@ final class BundleReading {
                 throw new VerificationException(where + ": entry '" + name + "' is " + e.getSize() + " bytes in the tar header but bundle.json lists " + f.size());
             }
             Descriptor d = f.descriptor();
-            String what = where + ": " + name;
+            String what = where + ": " + name + (GraphChecker.needsContent(f.descriptor().mediaType()) ? " (" + kind(f.descriptor().mediaType()) + ")" : "");
             if (placement != null) {
                 placement.place(f);
             }
@@ -154,6 +159,10 @@ final class BundleReading {
         }
         src.end();
         graph.finish(head.manifest().images());
+    }
+
+    private static String kind(MediaType mt) {
+        return mt.isIndex() ? "index" : mt.isImageManifest() ? "manifest" : "config";
     }
 
     /** Reads a whole entry (at most {@code max} bytes claimed) into memory. */

@@ -25,6 +25,7 @@ final class IndexedSource extends EntrySource {
     private final long fileSize;
     private final Iterator<TarArchiveEntry> entries;
     private TarArchiveEntry current;
+    private long lastEnd;
 
     IndexedSource(Path path, String where) {
         super(where);
@@ -46,6 +47,14 @@ final class IndexedSource extends EntrySource {
             }
         } catch (IOException | RuntimeException e) {
             close();
+            // TarFile does not say which entry broke: one sequential pass names it
+            try (SequentialSource s = new SequentialSource(path, where)) {
+                while (s.next() != null) {
+                    s.content().transferTo(java.io.OutputStream.nullOutputStream());
+                }
+            } catch (IOException io) {
+                throw damaged(io, "its tar headers");
+            }
             throw damaged(e instanceof IOException io ? io : new IOException(e.getMessage()), "its tar headers");
         }
         entries = list.iterator();
@@ -59,6 +68,9 @@ final class IndexedSource extends EntrySource {
     TarArchiveEntry next() {
         current = entries.hasNext() ? entries.next() : null;
         accept(current);
+        if (current != null) {
+            lastEnd = current.getDataOffset() + (current.getSize() + 511) / 512 * 512;
+        }
         if (current != null && current.getDataOffset() + current.getSize() > fileSize) {
             throw new VerificationException(where + ": entry '" + BundleLayout.printable(current.getName()) + "' claims "
                     + current.getSize() + " bytes, beyond the end of the file (truncated archive)");
@@ -77,7 +89,25 @@ final class IndexedSource extends EntrySource {
 
     @Override
     void end() {
-        // TarFile stopped at the end-of-archive marker; the rest is never read by anyone
+        // after the last entry's padded data come the two zero end records and only zero padding
+        long from = lastEnd;
+        long rest = fileSize - from;
+        if (rest > (1 << 20)) {
+            throw new VerificationException(where + ": " + rest + " bytes after the last entry (more than end-of-archive padding)");
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(rest, 0));
+        try {
+            while (buf.hasRemaining() && channel.read(buf, from + buf.position()) > 0) {
+                // fill
+            }
+        } catch (IOException e) {
+            throw damaged(e, "the end of the archive");
+        }
+        for (int i = 0; i < buf.position(); i++) {
+            if (buf.get(i) != 0) {
+                throw new VerificationException(where + ": data after the end of the tar archive (offset " + (from + i) + ")");
+            }
+        }
     }
 
     @Override

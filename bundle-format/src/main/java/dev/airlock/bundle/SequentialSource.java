@@ -48,7 +48,7 @@ final class SequentialSource extends EntrySource {
             throw new LocalIoException(where + ": zstd native library could not be loaded (" + e.getMessage()
                     + "); on hosts with a noexec /tmp set -DZstdTempFolder=/some/exec/dir");
         }
-        tar = new TarArchiveInputStream(tarBytes, 10240, 512, StandardCharsets.UTF_8.name(), false);
+        tar = new TarArchiveInputStream(tarBytes, 512, 512, StandardCharsets.UTF_8.name(), false);
     }
 
     static boolean isZstd(InputStream in) throws IOException {
