@@ -11,6 +11,14 @@ import dev.airlock.copy.GraphCopier;
 import dev.airlock.copy.GraphPlanner;
 import dev.airlock.copy.ImageOutcome;
 import dev.airlock.copy.ImagePlan;
+import dev.airlock.copy.SourceImage;
+import dev.airlock.bundle.BundleArchive;
+import dev.airlock.bundle.BundleImage;
+import dev.airlock.bundle.BundleVerifier;
+import dev.airlock.export.ExportRequest;
+import dev.airlock.export.ExportResult;
+import dev.airlock.export.Exporter;
+import dev.airlock.sign.TrustPolicy;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageIndex;
@@ -39,13 +47,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Per-arch docker-save archives → {@link DockerArchiveSource} → the copy engine → a real
- * docker-registry (Distribution 2.8) → skopeo: the registry accepts the generated indexes and
- * manifests byte-exact, {@code skopeo inspect --raw} lists exactly the platforms, and
- * {@code skopeo copy --override-arch/--override-variant} pulls the config of the right archive.
- * (The bundle file in between is the export command's business; this checks the images themselves.)
+ * The issue's whole path: per-arch docker-save archives → {@link Exporter} (as {@code airlock export
+ * --docker-archive} calls it) → bundle → {@link BundleVerifier} → the bundle read as a store and
+ * copied by the copy engine into a real docker-registry (Distribution 2.8; the import command is
+ * the same engine) → skopeo: {@code inspect --raw} gives the generated index byte-exact with
+ * exactly the platforms present, and {@code copy --override-arch/--override-variant} pulls the
+ * config of the right archive.
  */
-class DockerArchiveToRegistryTest {
+class DockerArchiveBundleToRegistryTest {
     static RegistryProcess registry;
     static RegistryStore store;
 
@@ -77,14 +86,26 @@ class DockerArchiveToRegistryTest {
         Map<String, Path> ociTar = DockerSaveArchives.k3s(dir.resolve("t"), "k3s-airgap-images", Layout.OCI, false);
         List<Path> files = List.of(classic.get("amd64"), oci.get("arm64"), ociTar.get("arm"));
         String prefix = "e2e-" + format.name().toLowerCase(java.util.Locale.ROOT);
+        Path bundle = dir.resolve("k3s-bundle.tar");
+        ExportResult exported = export(files, format, bundle);
+        assertEquals(2, exported.images().size());
+        try (var leftovers = Files.list(dir.resolve("export-scratch"))) {
+            assertEquals(List.of(), leftovers.toList(), "scratch directory left behind");
+        }
+        BundleVerifier.verify(bundle, TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
+        // the same archives read again give the same images (bundle content is deterministic)
         try (DockerArchiveSource src = DockerArchiveSource.open(files, DockerArchiveOptions.defaults()
-                .withIndexFormat(format).withScratchDir(dir.resolve("scratch")).withThreads(2))) {
-            List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(src.sourceImages(), 2);
+                .withIndexFormat(format).withScratchDir(dir.resolve("scratch")).withThreads(2));
+             BundleArchive archive = BundleArchive.open(bundle, TrustPolicy.allowUnsignedOnly())) {
+            assertEquals(src.images().stream().map(DockerArchiveImage::descriptor).toList(),
+                    archive.images().stream().map(BundleImage::descriptor).toList());
+            List<SourceImage> sources = archive.images().stream().map(i -> SourceImage.of(i.source(), archive)).toList();
+            List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, 2);
             List<CopyJob> jobs = new ArrayList<>();
             for (ImagePlan p : plans) {
                 jobs.add(new CopyJob(p, store, prefix + "/" + p.source().name().repository(), List.of(p.source().name().tag())));
             }
-            GraphCopier copier = new GraphCopier(new CopyOptions(2, false, true, ProgressListener.NONE));
+            GraphCopier copier = new GraphCopier(new CopyOptions(2, true, true, ProgressListener.NONE));
             List<ImageOutcome> outcomes = copier.copy(jobs);
             assertTrue(outcomes.stream().allMatch(ImageOutcome::ok), outcomes::toString);
             outcomes.forEach(copier::tag);
@@ -118,6 +139,33 @@ class DockerArchiveToRegistryTest {
                     assertEquals(want[0], config.get("architecture").asText());
                 }
             }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void mislabelledArchiveStopsTheExportBeforeAnyBundleIsWritten() {
+        Map<String, Path> arm64 = DockerSaveArchives.k3s(dir.resolve("m"), "k3s-airgap-images", Layout.OCI, true);
+        Path wrong = dir.resolve("k3s-airgap-images-arm.tar.gz");
+        try {
+            Files.move(arm64.get("arm64"), wrong);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Path bundle = dir.resolve("never.tar");
+        dev.airlock.error.VerificationException e = org.junit.jupiter.api.Assertions.assertThrows(dev.airlock.error.VerificationException.class,
+                () -> export(List.of(arm64.get("amd64"), wrong), IndexFormat.OCI, bundle));
+        assertTrue(e.getMessage().contains("rancher/mirrored-") && e.getMessage().contains("k3s-airgap-images-arm.tar.gz")
+                && e.getMessage().contains("linux/arm64") && e.getMessage().contains("says arm;"), e.getMessage());
+        assertTrue(Files.notExists(bundle));
+    }
+
+    /** What {@code airlock export --docker-archive FILE... --index-format F -o BUNDLE} does: the source stays open while the bundle is written. */
+    private ExportResult export(List<Path> files, IndexFormat format, Path bundle) {
+        try (DockerArchiveSource src = DockerArchiveSource.open(files, DockerArchiveOptions.defaults()
+                .withIndexFormat(format).withScratchDir(dir.resolve("export-scratch")).withThreads(2))) {
+            return new Exporter(host -> {
+                throw new AssertionError("no registry should be contacted, asked for " + host);
+            }).export(ExportRequest.to(bundle).sources(src.sourceImages()).cacheDir(dir.resolve("cache")).jobs(2));
         }
     }
 
