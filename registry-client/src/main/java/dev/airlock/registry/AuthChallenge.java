@@ -78,9 +78,17 @@ public record AuthChallenge(String scheme, Map<String, String> params, String to
     private static boolean looksLikeParam(Cursor c, int from) {
         Cursor probe = new Cursor(c.s);
         probe.pos = from;
-        probe.token();
+        if (probe.token().isEmpty()) {
+            return false;
+        }
         probe.skip(" \t");
-        return !probe.atEnd() && probe.peek() == '=';
+        if (probe.atEnd() || probe.peek() != '=') {
+            return false;
+        }
+        probe.pos++;
+        probe.skip(" \t");
+        // a parameter needs a value (token or quoted-string); "abc==" or "abc=" at the end is token68
+        return !probe.atEnd() && probe.peek() != '=' && probe.peek() != ',';
     }
 
     private static void readParams(Cursor c, Map<String, String> params) {

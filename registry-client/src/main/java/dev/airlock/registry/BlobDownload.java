@@ -22,6 +22,7 @@ final class BlobDownload extends InputStream {
     private RegistryHttp.Response current;
     private long position;
     private int failures;
+    private boolean shortBody;
     private boolean closed;
 
     BlobDownload(RegistryHttp http, Supplier<RegistryHttp.Request> request, Descriptor blob, String action) {
@@ -71,6 +72,7 @@ final class BlobDownload extends InputStream {
                 if (n == 0) {
                     continue;
                 }
+                shortBody = true;
                 broken = new IOException("body ended after " + position + " of " + blob.size() + " bytes");
             } catch (IOException e) {
                 broken = e;
@@ -87,8 +89,8 @@ final class BlobDownload extends InputStream {
         while (true) {
             failures++;
             if (failures >= http.transport.maxAttempts()) {
-                if (cause.getMessage() != null && cause.getMessage().startsWith("body ended")) {
-                    return false;
+                if (shortBody) {
+                    return false; // the registry keeps sending too little: VerifyingInputStream says "truncated"
                 }
                 throw new RegistryException(action + ": " + RegistryHttp.describe(cause) + " after " + position + " of "
                         + blob.size() + " bytes (after " + failures + " attempts)", 0, List.of(), cause);

@@ -45,6 +45,7 @@ final class RegistryHttp implements AutoCloseable {
     private final HttpClient client;
     private final ExecutorService executor;
     private final Semaphore permits;
+    private final java.util.concurrent.ConcurrentHashMap<Thread, AtomicInteger> held = new java.util.concurrent.ConcurrentHashMap<>();
     private final Authenticator auth;
 
     /** A request body that can be produced again for a retry. */
@@ -299,16 +300,38 @@ final class RegistryHttp implements AutoCloseable {
         throw new RegistryException(req.action + ": more than " + MAX_REDIRECTS + " redirects", 0, List.of());
     }
 
+    /**
+     * One HTTP exchange under a permit. A thread that already holds a permit (typically through an
+     * open blob stream it is copying from) does not wait for a second one: a worker reading from and
+     * writing to the same registry can never deadlock on the semaphore.
+     */
     private Response exchange(HttpRequest request, int attempt) throws IOException {
-        try {
-            permits.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for a connection to " + displayHost);
+        Thread me = Thread.currentThread();
+        AtomicInteger mine = held.get(me);
+        boolean nested = mine != null && mine.get() > 0;
+        if (!nested) {
+            try {
+                permits.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for a connection to " + displayHost);
+            }
+            held.computeIfAbsent(me, t -> new AtomicInteger()).incrementAndGet();
         }
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean(nested);
+        Runnable release = () -> {
+            if (!released.compareAndSet(false, true)) {
+                return;
+            }
+            AtomicInteger c = held.get(me);
+            if (c != null && c.decrementAndGet() <= 0) {
+                held.remove(me, c);
+            }
+            permits.release();
+        };
         boolean handedOver = false;
         try {
-            HttpResponse<InputStream> resp = client.send(request, info -> new StreamingBody(transport.readTimeout(), permits::release));
+            HttpResponse<InputStream> resp = client.send(request, info -> new StreamingBody(transport.readTimeout(), release));
             handedOver = true;
             return new Response(resp.statusCode(), resp.headers(), resp.uri(), resp.body(), attempt);
         } catch (InterruptedException e) {
@@ -316,7 +339,7 @@ final class RegistryHttp implements AutoCloseable {
             throw new java.io.InterruptedIOException("interrupted while talking to " + displayHost);
         } finally {
             if (!handedOver) {
-                permits.release();
+                release.run();
             }
         }
     }

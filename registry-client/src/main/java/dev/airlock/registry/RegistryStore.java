@@ -50,6 +50,8 @@ public final class RegistryStore implements ImageStore {
 
     private final String host;
     private final RegistryHttp http;
+    private final java.util.concurrent.atomic.AtomicInteger uploadResumes = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger uploadRestarts = new java.util.concurrent.atomic.AtomicInteger();
 
     private RegistryStore(String host, RegistryHttp http) {
         this.host = host;
@@ -270,7 +272,13 @@ public final class RegistryStore implements ImageStore {
     public void pushBlob(String repository, Descriptor blob, BlobContent content) {
         checkRepository(repository);
         String action = "pushing blob " + blob.digest() + " to " + host + "/" + repository;
-        new BlobUpload(http, repository, blob, content, action).run();
+        BlobUpload u = new BlobUpload(http, repository, blob, content, action);
+        try {
+            u.run();
+        } finally {
+            uploadResumes.addAndGet(u.resumed());
+            uploadRestarts.addAndGet(u.restarted());
+        }
     }
 
     /**
@@ -434,6 +442,16 @@ public final class RegistryStore implements ImageStore {
     private static String artifactTypeOf(Descriptor d) {
         // Descriptor has no artifactType field; the referrers API puts it in annotations only in some registries
         return d.annotations().getOrDefault("artifactType", "");
+    }
+
+    /** Uploads continued from the registry's reported offset after a failure, so far (diagnostics). */
+    public int uploadResumes() {
+        return uploadResumes.get();
+    }
+
+    /** Uploads started again from byte 0 because the registry had lost the session, so far (diagnostics). */
+    public int uploadRestarts() {
+        return uploadRestarts.get();
     }
 
     @Override

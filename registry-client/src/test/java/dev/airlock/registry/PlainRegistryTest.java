@@ -180,4 +180,30 @@ class PlainRegistryTest {
         assertEquals(Set.of("t0", "t1", "t2", "t3", "t4"), Set.copyOf(store.listTags("tags/app")));
         assertEquals(List.of(), store.listTags("tags/none"));
     }
+
+    @Test
+    void referrersFallBackToTheDigestTagOnDistribution() {
+        var img = TestImages.image("with-referrers").oci().singlePlatform("linux/amd64").build();
+        img.pushTo(store, "ref/app");
+        Digest subject = img.top().digest();
+        assertEquals(List.of(), store.referrers("ref/app", subject, ""));
+        byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+        Descriptor emptyDesc = Descriptor.ofBytes(MediaType.OCI_EMPTY, empty);
+        store.pushBlob("ref/app", emptyDesc, () -> new ByteArrayInputStream(empty));
+        String sig = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"artifactType\":\"application/example.sig\","
+                + "\"config\":{\"mediaType\":\"" + MediaType.OCI_EMPTY + "\",\"digest\":\"" + emptyDesc.digest() + "\",\"size\":2},\"layers\":[],"
+                + "\"subject\":{\"mediaType\":\"" + img.top().mediaType() + "\",\"digest\":\"" + subject + "\",\"size\":" + img.top().size() + "}}";
+        RawManifest sm = RawManifest.of(MediaType.OCI_MANIFEST, sig.getBytes(StandardCharsets.UTF_8));
+        store.pushManifest("ref/app", sm.digest().toString(), sm);
+        String index = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_INDEX + "\",\"manifests\":[{\"mediaType\":\"" + MediaType.OCI_MANIFEST
+                + "\",\"digest\":\"" + sm.digest() + "\",\"size\":" + sm.size() + ",\"annotations\":{\"org.opencontainers.image.artifactType\":\"application/example.sig\"}}]}";
+        RawManifest im = RawManifest.of(MediaType.OCI_INDEX, index.getBytes(StandardCharsets.UTF_8));
+        assertEquals("sha256-" + subject.hex(), RegistryStore.referrersTag(subject));
+        store.pushManifest("ref/app", RegistryStore.referrersTag(subject), im);
+        List<Descriptor> refs = store.referrers("ref/app", subject, "");
+        assertEquals(1, refs.size());
+        assertEquals(sm.digest(), refs.get(0).digest());
+        assertEquals(1, store.referrers("ref/app", subject, "application/example.sig").size());
+        assertEquals(0, store.referrers("ref/app", subject, "application/other").size());
+    }
 }

@@ -26,7 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       the moment of arming) the carrying connection is reset;</li>
  *   <li>{@link #stallDownstreamAfter(long, Duration)}: the registry's answer stops flowing for a while;</li>
  *   <li>{@link #answerStatus(int, int, String)} / {@link #answer500s(int)}: the next {@code n} requests
- *       get that HTTP status from the proxy itself (on fresh connections: arming closes the open ones).</li>
+ *       get that HTTP status from the proxy itself (on fresh connections: arming closes the open ones);</li>
+ *   <li>{@link #failRequests(String, int, int, int)}: requests with a given method, after skipping some,
+ *       are answered with a status by the proxy and never reach the registry (the proxy reads request
+ *       heads and Content-Length bodies to find request boundaries).</li>
  * </ul>
  * Everything else passes through unchanged. {@link #close()} stops the proxy and its threads.
  */
@@ -39,6 +42,10 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger cannedLeft = new AtomicInteger();
     private volatile int cannedStatus = 500;
     private volatile String cannedHeaders = "";
+    private volatile String failMethod;
+    private final AtomicInteger failSkip = new AtomicInteger();
+    private final AtomicInteger failLeft = new AtomicInteger();
+    private volatile int failStatus;
     private final Fault upstream = new Fault();
     private final Fault downstream = new Fault();
     private final Thread acceptor;
@@ -113,8 +120,21 @@ public final class FaultProxy implements AutoCloseable {
         closeOpenConnections();
     }
 
+    /**
+     * Lets {@code skip} requests with {@code method} through, then answers the next {@code count} of
+     * them with {@code status} (and closes that connection) without forwarding them to the registry.
+     */
+    public void failRequests(String method, int skip, int count, int status) {
+        failStatus = status;
+        failSkip.set(skip);
+        failLeft.set(count);
+        failMethod = method;
+    }
+
     /** Disarms every fault. */
     public void clear() {
+        failMethod = null;
+        failLeft.set(0);
         upstream.budget.set(-1);
         downstream.budget.set(-1);
         cannedLeft.set(0);
@@ -190,7 +210,7 @@ public final class FaultProxy implements AutoCloseable {
             Thread back = new Thread(() -> pump(up, client, downstream), Thread.currentThread().getName() + "-down");
             back.setDaemon(true);
             back.start();
-            pump(client, up, upstream);
+            pumpRequests(client, up);
         } catch (IOException e) {
             closeQuietly(client);
         } finally {
@@ -199,19 +219,18 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     private void answerCanned(Socket client) throws IOException {
-        InputStream in = client.getInputStream();
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int state = 0;
-        while (state < 4 && head.size() < 65536) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            head.write(b);
-            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : (b == '\r' ? 1 : 0);
+        try {
+            readHead(client.getInputStream());
+        } catch (IOException ignored) {
+            // answer anyway
         }
         fired.incrementAndGet();
-        int status = cannedStatus;
+        answer(client, cannedStatus, cannedHeaders);
+    }
+
+    /** Writes a canned HTTP answer with an OCI error body and closes the connection. */
+    private static void answer(Socket client, int status, String cannedHeaders) throws IOException {
+        InputStream in = client.getInputStream();
         String code = status == 429 ? "TOOMANYREQUESTS" : status == 401 ? "UNAUTHORIZED" : "UNKNOWN";
         byte[] body = ("{\"errors\":[{\"code\":\"" + code + "\",\"message\":\"injected by FaultProxy\"}]}").getBytes(StandardCharsets.UTF_8);
         String resp = "HTTP/1.1 " + status + " Injected\r\nContent-Type: application/json\r\nContent-Length: " + body.length
@@ -233,6 +252,147 @@ public final class FaultProxy implements AutoCloseable {
         closeQuietly(client);
     }
 
+    /**
+     * Client → registry, request by request: reads each head, forwards it and its Content-Length
+     * body; a request matched by {@link #failRequests} is answered here instead. A chunked request
+     * body makes the rest of the connection plain forwarding.
+     */
+    private void pumpRequests(Socket from, Socket to) {
+        try {
+            InputStream in = from.getInputStream();
+            OutputStream out = to.getOutputStream();
+            while (true) {
+                byte[] head = readHead(in);
+                if (head == null) {
+                    to.shutdownOutput();
+                    return;
+                }
+                String text = new String(head, StandardCharsets.ISO_8859_1);
+                String method = text.substring(0, Math.max(0, text.indexOf(' ')));
+                long length = 0;
+                boolean chunked = false;
+                for (String line : text.split("\r\n")) {
+                    int colon = line.indexOf(':');
+                    if (colon <= 0) {
+                        continue;
+                    }
+                    String name = line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT);
+                    String value = line.substring(colon + 1).trim();
+                    if (name.equals("content-length")) {
+                        length = Long.parseLong(value);
+                    } else if (name.equals("transfer-encoding") && value.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
+                        chunked = true;
+                    }
+                }
+                if (method.equals(failMethod) && failLeft.get() > 0 && failSkip.getAndDecrement() <= 0 && failLeft.getAndDecrement() > 0) {
+                    discard(in, length);
+                    fired.incrementAndGet();
+                    answer(from, failStatus, "");
+                    closeQuietly(to);
+                    return;
+                }
+                if (!forward(out, head, 0, head.length, upstream, from, to)) {
+                    return;
+                }
+                if (chunked) {
+                    pump(from, to, upstream);
+                    return;
+                }
+                byte[] buf = new byte[16 * 1024];
+                while (length > 0) {
+                    int n = in.read(buf, 0, (int) Math.min(buf.length, length));
+                    if (n < 0) {
+                        to.shutdownOutput();
+                        return;
+                    }
+                    length -= n;
+                    if (!forward(out, buf, 0, n, upstream, from, to)) {
+                        return;
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(from);
+            closeQuietly(to);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(from);
+            closeQuietly(to);
+        } finally {
+            open.remove(from);
+        }
+    }
+
+    /** The bytes up to and including the blank line, or null at a clean end of stream. */
+    private static byte[] readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int state = 0;
+        while (state < 4) {
+            int b = in.read();
+            if (b < 0) {
+                if (head.size() == 0) {
+                    return null;
+                }
+                throw new IOException("connection ended inside a request head");
+            }
+            head.write(b);
+            if (head.size() > 65536) {
+                throw new IOException("request head too large");
+            }
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : (b == '\r' ? 1 : 0);
+        }
+        return head.toByteArray();
+    }
+
+    private static void discard(InputStream in, long n) throws IOException {
+        byte[] buf = new byte[16 * 1024];
+        while (n > 0) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, n));
+            if (r < 0) {
+                return;
+            }
+            n -= r;
+        }
+    }
+
+    /** Forwards bytes through {@code fault}'s budget; false when the fault fired and the connection was reset. */
+    private boolean forward(OutputStream out, byte[] buf, int off, int n, Fault fault, Socket from, Socket to)
+            throws IOException, InterruptedException {
+        int pass = n;
+        boolean fire = false;
+        long budget = fault.budget.get();
+        if (budget >= 0) {
+            if (n >= budget) {
+                if (fault.budget.compareAndSet(budget, -1)) {
+                    pass = (int) budget;
+                    fire = true;
+                }
+            } else {
+                fault.budget.addAndGet(-n);
+            }
+        }
+        if (pass > 0) {
+            out.write(buf, off, pass);
+            out.flush();
+        }
+        if (!fire) {
+            return true;
+        }
+        fired.incrementAndGet();
+        long stall = fault.stallMillis;
+        if (stall > 0) {
+            Thread.sleep(stall);
+            if (n > pass) {
+                out.write(buf, off + pass, n - pass);
+                out.flush();
+            }
+            return true;
+        }
+        reset(from);
+        reset(to);
+        return false;
+    }
+
     private void pump(Socket from, Socket to, Fault fault) {
         byte[] buf = new byte[16 * 1024];
         try {
@@ -244,42 +404,10 @@ public final class FaultProxy implements AutoCloseable {
                     to.shutdownOutput();
                     return;
                 }
-                int pass = n;
-                long budget = fault.budget.get();
-                boolean fire = false;
-                if (budget >= 0) {
-                    if (n >= budget) {
-                        if (fault.budget.compareAndSet(budget, -1)) {
-                            pass = (int) budget;
-                            fire = true;
-                        }
-                    } else {
-                        fault.budget.addAndGet(-n);
-                    }
-                }
-                if (pass > 0) {
-                    out.write(buf, 0, pass);
-                    out.flush();
-                }
-                if (fire) {
-                    fired.incrementAndGet();
-                    long stall = fault.stallMillis;
-                    if (stall > 0) {
-                        Thread.sleep(stall);
-                        if (n > pass) {
-                            out.write(buf, pass, n - pass);
-                            out.flush();
-                        }
-                        continue;
-                    }
-                    reset(from);
-                    reset(to);
+                if (!forward(out, buf, 0, n, fault, from, to)) {
                     return;
                 }
             }
-        } catch (SocketException e) {
-            closeQuietly(from);
-            closeQuietly(to);
         } catch (IOException e) {
             closeQuietly(from);
             closeQuietly(to);
