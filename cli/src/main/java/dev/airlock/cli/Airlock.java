@@ -22,6 +22,9 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = "Carry multi-arch container images across an air gap: signed OCI bundles, byte-exact import.",
         subcommands = {
+                KeygenCommand.class,
+                VerifyCommand.class,
+                InspectCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {
@@ -80,6 +83,8 @@ public final class Airlock implements Runnable {
         cli.setParameterExceptionHandler(ErrorHandlers::onParameterException);
         cli.setExecutionExceptionHandler(ErrorHandlers::onExecutionException);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // `airlock COMMAND --version` prints the same as `airlock --version`
+        cli.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
         return cli;
     }
 }

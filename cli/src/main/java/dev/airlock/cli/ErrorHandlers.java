@@ -42,8 +42,27 @@ final class ErrorHandlers {
         if (debug) {
             failure.printStackTrace(err);
         }
+        writeFailureReport(cmd, code, failure, err);
         err.flush();
         return code;
+    }
+
+    /** The JSON written to {@code --report FILE} when a command fails. */
+    record FailureReport(boolean ok, String command, int exitCode, String error) {
+    }
+
+    /** A command with {@code --report FILE} also gets its failure written there. */
+    private static void writeFailureReport(CommandLine cmd, int code, Throwable failure, PrintWriter err) {
+        for (Object mixin : cmd.getMixins().values()) {
+            if (mixin instanceof ReportOption report && report.file().isPresent()) {
+                String message = failure instanceof AirlockException ? failure.getMessage() : failure.toString();
+                try {
+                    report.write(new FailureReport(false, cmd.getCommandSpec().qualifiedName(), code, oneLine(message)));
+                } catch (AirlockException e) {
+                    err.println("airlock: " + oneLine(e.getMessage()));
+                }
+            }
+        }
     }
 
     /** True when {@code --debug} was given to any command of the line, or AIRLOCK_DEBUG=1. */

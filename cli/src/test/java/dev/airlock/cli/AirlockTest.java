@@ -49,6 +49,20 @@ class AirlockTest {
     }
 
     @Test
+    void theBundleCommandsAreRegistered() {
+        assertTrue(Airlock.commandLine().getSubcommands().keySet().containsAll(List.of("keygen", "verify", "inspect")));
+    }
+
+    @Test
+    void subcommandVersionIsTheSame() {
+        for (String name : Airlock.commandLine().getSubcommands().keySet()) {
+            CliRun r = CliRun.of(name, "--version");
+            assertEquals(0, r.code(), name + ": " + r.err());
+            assertEquals(CliRun.of("--version").out(), r.out(), name);
+        }
+    }
+
+    @Test
     void versionIsTheMavenProjectVersion() {
         CliRun r = CliRun.of("--version");
         assertEquals(0, r.code(), r.err());

@@ -116,4 +116,21 @@ class LauncherIT {
             assertTrue(!verifier.verify(sig), "a changed byte must not verify");
         }
     }
+
+    @Test
+    void shadedJarSignsCertificatesAndVerifiesBundles() throws Exception {
+        Result k = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "keygen", "--out", "ops", "--subject", "CN=launcher test"));
+        assertEquals(0, k.code(), k.err());
+        // the self-signed certificate was signed by BouncyCastle inside the shaded jar; openssl checks that signature
+        Result ossl = run(tmp, Map.of(), List.of("openssl", "verify", "-CAfile", "ops.crt", "ops.crt"));
+        assertEquals(0, ossl.code(), ossl.out() + ossl.err());
+        Path bundle = TestBundles.write(tmp, "b.tar", tmp.resolve("ops.key"), tmp.resolve("ops.crt"));
+        Result v = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "verify", "-q", "b.tar", "--trust", "ops.crt"));
+        assertEquals(0, v.code(), v.err());
+        assertTrue(v.out().startsWith("OK"), v.out());
+        Result wrong = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "verify", "-q", bundle.toString(), "--allow-unsigned",
+                "--trust", LAUNCHER.toString()));
+        assertNotEquals(0, wrong.code(), "a trust file that is no PEM must not be accepted");
+        assertEquals(1, wrong.err().lines().count(), wrong.err());
+    }
 }

@@ -1,0 +1,94 @@
+package dev.airlock.cli;
+
+import dev.airlock.bundle.BundleArchive;
+import dev.airlock.bundle.BundleImage;
+import dev.airlock.bundle.BundleManifest;
+import dev.airlock.bundle.VerifyResult;
+import dev.airlock.copy.GraphPlanner;
+import dev.airlock.copy.ImagePlan;
+import dev.airlock.copy.SourceImage;
+import dev.airlock.model.RawManifest;
+import dev.airlock.sign.SignatureInfo;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What {@code airlock verify} and {@code airlock inspect} print and write as JSON: the bundle's
+ * identity, signature and images. Built from the library's results; no checking happens here.
+ *
+ * @param ok         true (a failed verification is reported by the error handler instead)
+ * @param signature  TRUSTED, UNTRUSTED (valid, but by a key not given with --trust) or UNSIGNED
+ * @param bytes      total size of the listed files
+ */
+public record BundleReport(boolean ok, Path bundle, String bundleId, String created, String tool, boolean compressed,
+                           String signature, Optional<String> signer, Optional<String> certificateSubject,
+                           int files, long bytes, List<Image> images) {
+
+    /**
+     * One image of the bundle.
+     *
+     * @param originalDigest the source's index digest when a --platform filter rewrote it
+     * @param size           bytes of its manifests, configs and layers (inspect of an uncompressed bundle only)
+     */
+    public record Image(String reference, String digest, String mediaType, List<String> platforms,
+                        Optional<String> originalDigest, Optional<Long> size) {
+        static Image of(BundleImage i, Optional<Long> size) {
+            return new Image(i.source().toString(), i.digest().toString(), i.descriptor().mediaType().toString(),
+                    i.platforms().stream().map(Object::toString).toList(), i.originalDigest().map(Object::toString), size);
+        }
+    }
+
+    /** After a successful {@code BundleVerifier.verify}. */
+    public static BundleReport of(VerifyResult r) {
+        return of(r.bundle(), r.manifest(), r.signature(), r.compressed(),
+                r.manifest().images().stream().map(i -> Image.of(i, Optional.empty())).toList());
+    }
+
+    /** For inspect: an opened archive; image sizes are computed when it has random access. */
+    public static BundleReport of(BundleArchive a) {
+        List<Image> images = a.images().stream().map(i -> Image.of(i, a.randomAccess() ? Optional.of(size(a, i)) : Optional.empty())).toList();
+        return of(a.path(), a.manifest(), a.signature(), !a.randomAccess(), images);
+    }
+
+    private static BundleReport of(Path bundle, BundleManifest m, SignatureInfo s, boolean compressed, List<Image> images) {
+        return new BundleReport(true, bundle, m.bundleId().toString(), m.created().toString(),
+                m.tool().name() + " " + m.tool().version(), compressed, s.status().name(), s.keyFingerprint(),
+                s.certificateSubject(), m.files().size(), m.totalBytes(), images);
+    }
+
+    private static long size(BundleArchive a, BundleImage i) {
+        ImagePlan plan = new GraphPlanner(List.of()).plan(new SourceImage(i.source(), a, i.source().repository(), i.digest().toString()));
+        return plan.blobBytes() + plan.manifests().stream().mapToLong(RawManifest::size).sum();
+    }
+
+    /** The human form: a few aligned lines, one block per image. */
+    public void print(PrintWriter out, boolean details) {
+        out.println("bundle     " + bundle + " (" + (compressed ? "zstd-compressed tar" : "tar") + ", "
+                + files + " files, " + ProgressRenderer.size(bytes) + ")");
+        if (details) {
+            out.println("id         " + bundleId);
+            out.println("created    " + created + " by " + tool);
+        }
+        out.println("signature  " + describeSignature());
+        out.println("images     " + images.size());
+        for (Image i : images) {
+            out.println("  " + i.reference());
+            out.println("    digest     " + i.digest() + i.originalDigest().map(d -> " (platform subset of " + d + ")").orElse(""));
+            if (details) {
+                out.println("    type       " + i.mediaType());
+                i.size().ifPresent(s -> out.println("    size       " + ProgressRenderer.size(s)));
+            }
+            out.println("    platforms  " + (i.platforms().isEmpty() ? "-" : String.join(", ", i.platforms())));
+        }
+    }
+
+    private String describeSignature() {
+        if (signature.equals("UNSIGNED")) {
+            return "unsigned";
+        }
+        return "signed by " + signer.orElse("?") + certificateSubject.map(s -> " (" + s + ")").orElse("")
+                + (signature.equals("TRUSTED") ? ", trusted" : ", not checked against a trusted key (give --trust)");
+    }
+}
