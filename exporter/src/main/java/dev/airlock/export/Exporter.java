@@ -33,6 +33,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Registry → bundle: {@code airlock export} as a library call.
@@ -51,6 +55,9 @@ import java.util.Map;
 public final class Exporter {
     /** Temporary cache files older than this are left-overs of a killed run and are removed. */
     static final Duration STALE_TEMP = Duration.ofHours(6);
+
+    /** The cache is one content-addressed pool; the engine's target repository name for it. */
+    static final String CACHE_REPOSITORY = "cache";
 
     private final SourceStores sources;
 
@@ -75,12 +82,10 @@ public final class Exporter {
             images.addAll(request.sources());
             List<ImagePlan> plans = plan(images, request);
             DirectoryStore cache = openCache(request.cacheDir());
-            List<ImageOutcome> outcomes = fetch(plans, cache, request);
             if (request.signer().isEmpty()) {
                 progress.note("warning: the bundle is not signed (give --sign-key KEY to sign it); import will need --allow-unsigned");
             }
-            WriteResult written = write(plans, cache, request);
-            return result(plans, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
+            return fetchAndWrite(plans, cache, request, started);
         } finally {
             for (ImageStore s : opened.values()) {
                 s.close();
@@ -98,16 +103,105 @@ public final class Exporter {
         return plans;
     }
 
-    private static List<ImageOutcome> fetch(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request) {
+    /**
+     * Fetches into the cache on a background thread while the bundle is written from the cache on
+     * this one, each blob as soon as it has arrived (in dependency order). A fetch failure fails
+     * the write (no bundle); a write failure stops the fetch. Either way this returns only when
+     * both have ended.
+     */
+    private static ExportResult fetchAndWrite(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request, long started) {
+        List<Descriptor> order = bundleOrder(plans);
+        ArrivalGate gate = new ArrivalGate(cache, order);
+        ExecutorService fetcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "airlock-fetch");
+            t.setDaemon(true);
+            return t;
+        });
+        Future<List<ImageOutcome>> fetched = fetcher.submit(() -> {
+            try {
+                List<ImageOutcome> outcomes = fetch(plans, gate, request);
+                gate.failMissing(new InternalException("the fetch ended without all blobs in the cache", null));
+                return outcomes;
+            } catch (RuntimeException e) {
+                gate.failMissing(asAirlock(e));
+                throw e;
+            }
+        });
+        try {
+            WriteResult written;
+            try {
+                written = write(plans, order, gate, request);
+            } catch (RuntimeException e) {
+                AirlockException failure = asAirlock(e);
+                gate.abort(failure);
+                try {
+                    join(fetched);
+                } catch (AirlockException ignored) {
+                    // the write's failure is reported (it is the fetch's own when the write waited for it)
+                }
+                throw failure;
+            }
+            List<ImageOutcome> outcomes = join(fetched);
+            return result(plans, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
+        } finally {
+            fetcher.shutdownNow();
+            try {
+                fetcher.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static List<ImageOutcome> fetch(List<ImagePlan> plans, ImageStore cache, ExportRequest request) {
         List<CopyJob> jobs = new ArrayList<>();
         for (ImagePlan p : plans) {
-            jobs.add(new CopyJob(p, cache, p.source().name().name(), List.of()));
+            // One repository for the whole cache: a blob shared by several images is one destination,
+            // so "skipped" means found in the cache, not "fetched a moment ago for another image".
+            jobs.add(new CopyJob(p, cache, CACHE_REPOSITORY, List.of()));
         }
         ProgressListener progress = request.progress();
-        ProgressListener fetching = new ProgressListener() {
+        // The bundle writer trails the fetch and reports the bytes; the fetch reports only notes.
+        ProgressListener notesOnly = new ProgressListener() {
+            @Override
+            public void note(String line) {
+                progress.note(line);
+            }
+        };
+        List<ImageOutcome> outcomes = new GraphCopier(new CopyOptions(request.jobs(), false, true, notesOnly)).copy(jobs);
+        AirlockException first = null;
+        for (ImageOutcome o : outcomes) {
+            if (o.failure().isPresent()) {
+                AirlockException f = o.failure().get();
+                boolean secondary = f instanceof InternalException && f.getMessage().contains("stopped after an earlier failure");
+                if (first == null || (!secondary && first instanceof InternalException)) {
+                    first = f;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return outcomes;
+    }
+
+    private static WriteResult write(List<ImagePlan> plans, List<Descriptor> order, ArrivalGate gate, ExportRequest request) {
+        List<BundleImage> images = new ArrayList<>();
+        for (ImagePlan p : plans) {
+            images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest()));
+        }
+        WriteOptions options = WriteOptions.defaults();
+        if (request.signer().isPresent()) {
+            options = options.withSigner(request.signer().get());
+        }
+        if (request.compress()) {
+            options = options.withCompression(true, options.zstdLevel(), options.workers());
+        }
+        ProgressListener progress = request.progress();
+        ProgressListener exporting = new ProgressListener() {
             @Override
             public void begin(String phase, long totalBytes, int totalItems) {
-                progress.begin("fetching", totalBytes, totalItems);
+                progress.begin("exporting", totalBytes, totalItems);
             }
 
             @Override
@@ -130,36 +224,22 @@ public final class Exporter {
                 progress.end();
             }
         };
-        List<ImageOutcome> outcomes = new GraphCopier(new CopyOptions(request.jobs(), false, true, fetching)).copy(jobs);
-        AirlockException first = null;
-        for (ImageOutcome o : outcomes) {
-            if (o.failure().isPresent()) {
-                AirlockException f = o.failure().get();
-                boolean secondary = f instanceof InternalException && f.getMessage().contains("stopped after an earlier failure");
-                if (first == null || (!secondary && first instanceof InternalException)) {
-                    first = f;
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-        return outcomes;
+        return BundleWriter.write(request.output(), images, order, gate::open, options, exporting);
     }
 
-    private static WriteResult write(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request) {
-        List<BundleImage> images = new ArrayList<>();
-        for (ImagePlan p : plans) {
-            images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest()));
+    private static <T> T join(Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalIoException("interrupted");
+        } catch (ExecutionException e) {
+            throw asAirlock(e.getCause());
         }
-        WriteOptions options = WriteOptions.defaults();
-        if (request.signer().isPresent()) {
-            options = options.withSigner(request.signer().get());
-        }
-        if (request.compress()) {
-            options = options.withCompression(true, options.zstdLevel(), options.workers());
-        }
-        return BundleWriter.write(request.output(), images, bundleOrder(plans), d -> cache.openBlob("", d), options, request.progress());
+    }
+
+    private static AirlockException asAirlock(Throwable t) {
+        return t instanceof AirlockException a ? a : new InternalException(String.valueOf(t), t);
     }
 
     /**

@@ -13,6 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class CountingStore implements ImageStore {
     final ImageStore delegate;
     final List<Descriptor> opened = new CopyOnWriteArrayList<>();
+    /** Called with the number of layers (non-config blobs) opened so far, before the delegate is asked. */
+    volatile java.util.function.IntConsumer onLayerOpen = n -> { };
 
     CountingStore(ImageStore delegate) {
         this.delegate = delegate;
@@ -51,6 +53,9 @@ final class CountingStore implements ImageStore {
     @Override
     public InputStream openBlob(String repository, Descriptor blob) {
         opened.add(blob);
+        if (!blob.mediaType().isImageConfig()) {
+            onLayerOpen.accept(layersOpened().size());
+        }
         return delegate.openBlob(repository, blob);
     }
 

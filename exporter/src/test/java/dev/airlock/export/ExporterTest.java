@@ -30,6 +30,7 @@ import dev.airlock.model.RawManifest;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.registry.RegistryOptions;
 import dev.airlock.registry.RegistryStore;
+import dev.airlock.registry.TransportOptions;
 import dev.airlock.sign.KeyGen;
 import dev.airlock.sign.Signer;
 import dev.airlock.sign.TrustPolicy;
@@ -146,6 +147,11 @@ class ExporterTest {
         }
         assertEquals(expected.size(), r.blobs());
         assertEquals(expected.values().stream().mapToLong(b -> b.length).sum(), r.uniqueBytes());
+        long layerAndConfigBytes = java.util.stream.Stream.of(app, db, tool).flatMap(i -> i.blobs().stream())
+                .collect(Collectors.toMap(TestImages.Blob::digest, b -> (long) b.bytes().length, (a, b) -> a))
+                .values().stream().mapToLong(Long::longValue).sum();
+        assertEquals(layerAndConfigBytes, r.fetchedBytes(), "a fresh cache: every unique blob fetched once");
+        assertEquals(0, r.cachedBytes(), "blobs shared between images are not counted as cache hits");
         assertDependencyOrder(new ArrayList<>(entries.keySet()), entries);
 
         // bundle.json lists the images with their source references and digests; BUNDLE.sha256 matches.
@@ -164,7 +170,7 @@ class ExporterTest {
         // A second export is served from the cache: nothing fetched.
         ExportResult again = exporter().export(request("again.tar").references(refs));
         assertEquals(0, again.fetchedBytes());
-        assertTrue(again.cachedBytes() > 0);
+        assertEquals(layerAndConfigBytes, again.cachedBytes());
     }
 
     @Test
@@ -257,19 +263,22 @@ class ExporterTest {
     }
 
     @Test
-    void anInterruptedExportResumesFetchingOnlyWhatIsMissing() {
+    void anExportWhoseRegistryDiesMidwayResumesFetchingOnlyWhatIsMissing() {
         long total = app.blobBytes();
-        AtomicLong seen = new AtomicLong();
-        ProgressListener cancelHalfway = new ProgressListener() {
-            @Override
-            public void bytes(long delta) {
-                if (seen.addAndGet(delta) > total / 2) {
-                    throw new IllegalStateException("cancelled by test");
+        ExportRequest req = request("resume.tar").references(List.of(refs.get(0))).jobs(1);
+        RegistryOptions once = RegistryOptions.anonymous().withTransport(TransportOptions.defaults().withMaxAttempts(1));
+        try (RegistryStore fragile = RegistryStore.open(registry.host(), once)) {
+            CountingStore dying = new CountingStore(fragile);
+            dying.onLayerOpen = n -> {
+                if (n == 4) {
+                    registry.kill();
                 }
-            }
-        };
-        ExportRequest req = request("resume.tar").references(List.of(refs.get(0))).jobs(2);
-        assertThrows(AirlockException.class, () -> exporter().export(req.progress(cancelHalfway)));
+            };
+            AirlockException e = assertThrows(AirlockException.class, () -> new Exporter(host -> dying).export(req));
+            assertTrue(e.getMessage().contains(registry.host()), e.getMessage());
+        } finally {
+            registry.restart();
+        }
         assertFalse(Files.exists(req.output()), "no bundle under the final name after a failure");
 
         DirectoryStore cache = DirectoryStore.open(req.cacheDir());
@@ -292,6 +301,25 @@ class ExporterTest {
         assertEquals(missingBytes, r.fetchedBytes());
         assertEquals(total - missingBytes, r.cachedBytes());
         assertEquals(app.top().digest(), r.images().get(0).digest());
+    }
+
+    @Test
+    void aFailingWriteStopsTheExportAndLeavesNoBundle() {
+        AtomicLong seen = new AtomicLong();
+        ProgressListener cancelAfterFirstBytes = new ProgressListener() {
+            @Override
+            public void bytes(long delta) {
+                if (seen.addAndGet(delta) > 1000) {
+                    throw new IllegalStateException("cancelled by test");
+                }
+            }
+        };
+        ExportRequest req = request("cancel.tar").references(List.of(refs.get(0)));
+        AirlockException e = assertThrows(AirlockException.class, () -> exporter().export(req.progress(cancelAfterFirstBytes)));
+        assertTrue(e.getMessage().contains("cancelled by test"), e.getMessage());
+        assertFalse(Files.exists(req.output()));
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("airlock-fetch") && t.isAlive()),
+                "the fetch has ended when export returns");
     }
 
     @Test
