@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
                 KeygenCommand.class,
                 VerifyCommand.class,
                 InspectCommand.class,
+                ImportCommand.class,
+                SyncCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {

@@ -35,7 +35,7 @@ public record ImageReport(ImageReference source, ImageReference target, Optional
         FAILED,
         /** Dry run: nothing written. */
         PLANNED,
-        /** Not attempted (--fail-fast after an earlier failure, or an import that stopped). */
+        /** Not attempted (--fail-fast after an earlier failure), or not tagged: an import tags only when every image arrived. */
         NOT_ATTEMPTED
     }
 

@@ -33,6 +33,6 @@ public class ImportFailedException extends AirlockException {
     private static String message(ImportResult r, AirlockException cause) {
         long failed = r.images().stream().filter(i -> i.status() == ImageReport.Status.FAILED).count();
         return "import of " + r.bundle() + " into " + r.target() + " stopped, no tag was written ("
-                + failed + " of " + r.images().size() + " images incomplete; a re-run resumes): " + cause.getMessage();
+                + failed + " of " + r.images().size() + " images failed; a re-run resumes): " + cause.getMessage();
     }
 }

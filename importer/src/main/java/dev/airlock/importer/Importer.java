@@ -68,7 +68,9 @@ public final class Importer {
         boolean randomAccess;
         try (BundleArchive archive = BundleArchive.open(request.bundle(), request.trust())) {
             signature = archive.signature().describe();
-            progress.note(archive.describe() + ": " + signature);
+            if (archive.signature().status() != dev.airlock.sign.SignatureInfo.Status.TRUSTED) {
+                progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
+            }
             images = archive.images();
             randomAccess = archive.randomAccess();
             ImageStore source = archive;
@@ -151,9 +153,11 @@ public final class Importer {
         List<ImageReport> reports = new ArrayList<>();
         for (int i = 0; i < jobs.size(); i++) {
             ImageOutcome o = outcomes == null ? null : outcomes.get(i);
-            AirlockException f = o == null ? aborted : o.failure().orElse(tagged ? null : first);
-            Status status = f == null ? Status.OK : Status.FAILED;
-            reports.add(report(request, images.get(i), jobs.get(i), status, Optional.ofNullable(f).map(AirlockException::getMessage),
+            AirlockException own = o == null ? aborted : o.failure().orElse(null);
+            Status status = own != null ? Status.FAILED : tagged ? Status.OK : Status.NOT_ATTEMPTED;
+            Optional<String> detail = own != null ? Optional.of(own.getMessage())
+                    : tagged ? Optional.empty() : Optional.of("arrived complete, but not tagged because another image failed");
+            reports.add(report(request, images.get(i), jobs.get(i), status, detail,
                     o == null ? 0 : o.bytesPushed(), o == null ? 0 : o.bytesSkipped(), o == null ? 0 : o.bytesMounted(), 0,
                     o == null ? seconds(t0) : o.duration().toNanos() / 1e9));
         }

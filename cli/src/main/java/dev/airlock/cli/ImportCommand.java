@@ -1,0 +1,104 @@
+package dev.airlock.cli;
+
+import dev.airlock.importer.ImageReport;
+import dev.airlock.importer.ImportFailedException;
+import dev.airlock.importer.ImportRequest;
+import dev.airlock.importer.ImportResult;
+import dev.airlock.importer.Importer;
+import dev.airlock.importer.Sizes;
+import dev.airlock.importer.TargetMapping;
+import dev.airlock.registry.RegistryStore;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code airlock import}: verify a bundle, then replay it byte-exact into a registry, tags last. */
+@Command(name = "import", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = {"Push every image of a bundle into a registry with the same digests: the signature is checked "
+                + "first, then blobs (skipping what the registry has), child manifests, indexes, and the tags last, only "
+                + "when every image arrived. Reads the bundle in place; a re-run resumes. "
+                + "Exit code 3 when the bundle fails verification, 4 when the registry fails."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem",
+                "  airlock import images.tar.zst --to 10.0.0.5:5000 --trust ops.crt --keep-registry-host --report import.json",
+                "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --dry-run",
+                "",
+                "docker.io/rancher/pause:3.1 --to reg.local:5000/mirror arrives as reg.local:5000/mirror/rancher/pause:3.1."})
+public final class ImportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "BUNDLE", description = "The bundle (.tar or .tar.zst).")
+    Path bundle;
+
+    @Option(names = "--to", required = true, paramLabel = "REGISTRY[/PREFIX]",
+            description = "Target registry and optional path prefix, e.g. registry.internal:5000/mirror.")
+    String to;
+
+    @Option(names = "--dry-run", description = "Print the plan (targets, what exists, what would be pushed); write nothing.")
+    boolean dryRun;
+
+    @Mixin
+    TrustOptions trust;
+
+    @Mixin
+    KeepHostOption keepHost;
+
+    @Mixin
+    JobsOption jobs;
+
+    @Mixin
+    RegistryFlags registry;
+
+    @Mixin
+    ProgressOptions progress;
+
+    @Mixin
+    ReportOption report;
+
+    @Override
+    public Integer call() {
+        TargetMapping mapping = TargetMapping.parse(to, keepHost.keepHost());
+        ImportRequest request = new ImportRequest(bundle, mapping, trust.toPolicy("import"), jobs.jobs(), dryRun);
+        PrintWriter out = spec.commandLine().getOut();
+        ImportResult result;
+        try (RegistryStore target = RegistryStore.open(mapping.registry(), registry.toOptions());
+             ProgressRenderer p = progress.start()) {
+            result = new Importer(target, p).run(request);
+        } catch (ImportFailedException e) {
+            print(out, e.result());
+            report.write(e.result());
+            throw e;
+        }
+        print(out, result);
+        report.write(result);
+        return 0;
+    }
+
+    private static void print(PrintWriter out, ImportResult r) {
+        int n = 0;
+        for (ImageReport i : r.images()) {
+            n++;
+            String head = n + "/" + r.images().size() + " " + i.source() + " → " + i.pinnedTarget() + " ";
+            out.println(head + switch (i.status()) {
+                case OK -> r.upToDate() ? "up to date" : "ok (" + Sizes.bytes(i.bytesUploaded()) + " uploaded, "
+                        + Sizes.bytes(i.bytesSkipped()) + " present, " + Sizes.bytes(i.bytesMounted()) + " mounted)";
+                case PLANNED -> i.detail().orElse("");
+                case FAILED -> "failed: " + i.detail().orElse("(no reason)");
+                case NOT_ATTEMPTED -> i.detail().orElse("not attempted");
+            });
+        }
+        String what = r.dryRun() ? "dry run, nothing written" : r.upToDate() ? "already complete, nothing written"
+                : r.tagged() ? "tagged" : "NOT tagged";
+        out.println(r.images().size() + " images from " + r.bundle() + " (" + r.signature() + ") → " + r.target() + ": " + what
+                + (r.dryRun() || r.upToDate() ? "" : ", " + Sizes.bytes(r.bytesUploaded()) + " uploaded, "
+                + Sizes.bytes(r.bytesSkipped()) + " present, " + Sizes.bytes(r.bytesMounted()) + " mounted")
+                + ", " + Sizes.seconds(r.seconds()));
+    }
+}
