@@ -1,5 +1,6 @@
 package dev.airlock.registry;
 
+import dev.airlock.error.AirlockException;
 import dev.airlock.error.DigestMismatchException;
 import dev.airlock.error.RegistryException;
 import dev.airlock.io.VerifyingInputStream;
@@ -288,6 +289,8 @@ final class BlobUpload {
         private long position;
         private volatile DigestMismatchException mismatch;
         private IOException openFailure;
+        /** The local content failed with its own error (e.g. a truncated bundle): reported as-is, never retried. */
+        private volatile AirlockException sourceFailure;
 
         synchronized InputStream at(long offset, long len) {
             try {
@@ -301,6 +304,9 @@ final class BlobUpload {
                 }
             } catch (DigestMismatchException e) {
                 mismatch = e;
+                return failing(new IOException(e.getMessage()));
+            } catch (AirlockException e) {
+                sourceFailure = e;
                 return failing(new IOException(e.getMessage()));
             } catch (IOException e) {
                 openFailure = e;
@@ -331,6 +337,10 @@ final class BlobUpload {
         }
 
         void rethrowMismatch() {
+            AirlockException source = sourceFailure;
+            if (source != null) {
+                throw source;
+            }
             DigestMismatchException m = mismatch;
             if (m != null) {
                 throw new DigestMismatchException(action + ": " + m.getMessage());
@@ -401,6 +411,9 @@ final class BlobUpload {
                     } catch (DigestMismatchException e) {
                         mismatch = e;
                         throw new IOException(e.getMessage());
+                    } catch (AirlockException e) {
+                        sourceFailure = e;
+                        throw new IOException(e.getMessage(), e);
                     } catch (IOException e) {
                         openFailure = e;
                         throw e;
