@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = "Carry multi-arch container images across an air gap: signed OCI bundles, byte-exact import.",
         subcommands = {
+                ExportCommand.class,
                 KeygenCommand.class,
                 VerifyCommand.class,
                 InspectCommand.class,
@@ -31,6 +32,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  airlock keygen --out ops",
+                "  airlock export -f k3s-images.txt -o images.tar --sign-key ops.key",
                 "  airlock verify images.tar --trust ops.pub.pem",
                 "  airlock inspect images.tar",
                 "",

@@ -1,0 +1,148 @@
+package dev.airlock.cli;
+
+import dev.airlock.error.UsageException;
+import dev.airlock.export.CacheDirectory;
+import dev.airlock.export.ExportRequest;
+import dev.airlock.export.ExportResult;
+import dev.airlock.export.ExportResult.ExportedImage;
+import dev.airlock.export.Exporter;
+import dev.airlock.export.SourceStores;
+import dev.airlock.model.Digest;
+import dev.airlock.model.Platform;
+import dev.airlock.registry.RegistryOptions;
+import dev.airlock.registry.TransportOptions;
+import dev.airlock.sign.Signer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code airlock export}: registry images → one bundle. Options → {@link ExportRequest} → {@link Exporter#export}. */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Pull images with every architecture (or only --platform ones) and write one bundle: a tar that is an OCI "
+                + "layout plus airlock/bundle.json, each blob once, digests unchanged, signed when --sign-key is given.",
+                "Every reference is resolved before any layer is downloaded; blobs are cached (--cache) so a re-run "
+                        + "after an interruption fetches only what is missing."},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  airlock export -f k3s-images.txt -o k3s.tar --sign-key ops.key",
+                "  airlock export rancher/pause:3.6 docker.io/library/busybox:1.36 -o base.tar.zst",
+                "  airlock export -f images.txt --platform linux/amd64 --platform linux/arm64 -o edge.tar --report export.json",
+        })
+final class ExportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "REF", arity = "0..*", description = "Image references, normalised like docker's (busybox → docker.io/library/busybox:latest).")
+    List<String> references = new ArrayList<>();
+
+    @Option(names = {"-f", "--image-list"}, paramLabel = "LIST",
+            description = "File with one reference per line; blank lines and # comments ignored (k3s-images.txt format). Repeatable.")
+    List<Path> imageLists = new ArrayList<>();
+
+    @Option(names = {"-o", "--output"}, paramLabel = "BUNDLE", required = true,
+            description = "The bundle to write (written under a temporary name, renamed when complete; BUNDLE.sha256 beside it).")
+    Path output;
+
+    @Option(names = "--sign-key", paramLabel = "KEY", description = "Sign bundle.json with this EC P-256 private key (PEM), e.g. from 'airlock keygen'.")
+    Path signKey;
+
+    @Option(names = "--sign-cert", paramLabel = "CRT", description = "Certificate of --sign-key (PEM); adds a CMS signature (airlock/bundle.json.p7s).")
+    Path signCert;
+
+    @Option(names = "--compress", paramLabel = "ALGO", description = "Compress the bundle: zstd (also implied by an output name ending in .zst).")
+    String compress;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Blob cache directory (default: $XDG_CACHE_HOME/airlock/blobs or ~/.cache/airlock/blobs).")
+    Path cache;
+
+    @Mixin
+    PlatformOptions platforms;
+
+    @Mixin
+    JobsOption jobs;
+
+    @Mixin
+    RegistryFlags registry;
+
+    @Mixin
+    ReportOption report;
+
+    @Mixin
+    ProgressOptions progress;
+
+    @Override
+    public Integer call() {
+        if (signCert != null && signKey == null) {
+            throw new UsageException("--sign-cert needs --sign-key");
+        }
+        if (compress != null && !compress.equalsIgnoreCase("zstd")) {
+            throw new UsageException("--compress supports only zstd, not '" + compress + "'");
+        }
+        Optional<Signer> signer = Optional.ofNullable(signKey).map(k -> Signer.load(k, Optional.ofNullable(signCert)));
+        ExportRequest request = ExportRequest.to(output).references(references).imageLists(imageLists)
+                .platforms(platforms.platforms()).jobs(jobs.jobs()).signer(signer).compress(compress != null)
+                .cacheDir(cache != null ? cache : CacheDirectory.defaultDirectory());
+        ExportResult result;
+        try (ProgressRenderer p = progress.start()) {
+            RegistryOptions options = registry.toOptions();
+            TransportOptions transport = options.transport();
+            // Every parallel blob stream holds one request slot; keep a few for manifests and configs.
+            options = options.withTransport(transport.withMaxConcurrentRequests(Math.max(transport.maxConcurrentRequests(), jobs.jobs() + 2)));
+            result = new Exporter(SourceStores.registries(options)).export(request.progress(p));
+        }
+        print(result, spec.commandLine().getOut());
+        report.write(Report.of(result));
+        return 0;
+    }
+
+    private static void print(ExportResult r, PrintWriter out) {
+        out.printf("Exported %d image(s) to %s: %s, %d blobs, %s%n", r.images().size(), r.bundle(), size(r.bundleBytes()), r.blobs(),
+                r.signed() ? "signed by " + r.signer().orElse("?") : "NOT SIGNED");
+        for (ExportedImage i : r.images()) {
+            out.printf("  %s  %s  %s  %s%n", i.source(), i.digest(), size(i.bytes()),
+                    i.platforms().stream().map(Platform::toString).collect(Collectors.joining(",")));
+            i.originalDigest().ifPresent(orig -> out.printf("    digest changed by --platform: %s → %s%n", orig, i.digest()));
+        }
+        out.printf("Fetched %s, %s from cache, in %.1f s. Checksum: %s%n", size(r.fetchedBytes()), size(r.cachedBytes()),
+                r.duration().toMillis() / 1000.0, r.checksumFile());
+        out.flush();
+    }
+
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** The {@code --report} JSON. */
+    record Report(boolean ok, String bundle, String sha256, long bytes, boolean signed, Optional<String> signer, List<Image> images,
+                  int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, double seconds) {
+        record Image(String source, Digest digest, String mediaType, Optional<Digest> originalDigest, List<String> platforms, long bytes) {
+        }
+
+        static Report of(ExportResult r) {
+            List<Image> images = r.images().stream().map(i -> new Image(i.source().toString(), i.digest(), i.mediaType().value(),
+                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes())).toList();
+            return new Report(true, r.bundle().toString(), r.bundleSha256().hex(), r.bundleBytes(), r.signed(), r.signer(), images,
+                    r.blobs(), r.uniqueBytes(), r.fetchedBytes(), r.cachedBytes(), r.duration().toMillis() / 1000.0);
+        }
+    }
+}
