@@ -113,6 +113,18 @@ mkdir -p "$TMPDIR"
 # before every timed export so that each one fetches everything, like skopeo does.
 export XDG_CACHE_HOME="$WORK/xdg-cache"
 
+# The bundle is signed (ECDSA P-256, a key made once by 'airlock keygen'); import and verify trust it.
+if [[ $SKOPEO_ONLY -eq 0 ]]; then
+  KEY="$WORK/keys/bench"
+  if [[ ! -f "$KEY.key" ]]; then
+    mkdir -p "$WORK/keys"
+    "$AIRLOCK" keygen -o "$KEY" >/dev/null || die "airlock keygen -o $KEY failed"
+  fi
+  AIRLOCK_EXPORT_ARGS="--sign-key $KEY.key${AIRLOCK_EXPORT_ARGS:+ $AIRLOCK_EXPORT_ARGS}"
+  AIRLOCK_IMPORT_ARGS="--trust $KEY.pub.pem${AIRLOCK_IMPORT_ARGS:+ $AIRLOCK_IMPORT_ARGS}"
+  AIRLOCK_VERIFY_ARGS="--trust $KEY.pub.pem${AIRLOCK_VERIFY_ARGS:+ $AIRLOCK_VERIFY_ARGS}"
+fi
+
 declare -A REG_PID=() REG_PORT=()
 cleanup() {
   local name
@@ -320,8 +332,9 @@ verify_openssl() { openssl dgst -sha256 "$BUNDLE"; }
 export -f export_airlock export_skopeo_copy export_skopeo_sync import_airlock import_skopeo_copy \
   verify_airlock verify_sha256sum verify_openssl
 
-# The exact commands, for the report.
-describe() {
+# The exact commands, for the report (scratch paths shown relative to $BENCH_WORK).
+describe() { describe_raw "$1" | sed "s#$WORK/#\$BENCH_WORK/#g"; }
+describe_raw() {
   local q="${REFS[*]}"
   case "$1" in
     export_airlock) echo "bin/airlock export -q $q -o bundle.tar $AIRLOCK_EXPORT_ARGS" ;;
