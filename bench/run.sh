@@ -528,7 +528,7 @@ T_IMPORT="$(ratio import airlock skopeo_copy)"
 T_VERIFY="$(ratio verify airlock openssl)"
 T_RSS=""
 if [[ $SKOPEO_ONLY -eq 0 ]]; then
-  T_RSS="$(awk -F'\t' '$2 == "airlock" && $5 + 0 > m { m = $5 + 0 } END { print m + 0 }' "$SUMMARY")"
+  T_RSS="$(awk -F'\t' '$2 == "airlock" && $6 + 0 > m { m = $6 + 0 } END { print m + 0 }' "$SUMMARY")"
 fi
 T_BUNDLE=""
 if [[ "$BUNDLE_BYTES" -gt 0 ]]; then
