@@ -47,8 +47,19 @@ final class ErrorHandlers {
         return code;
     }
 
-    /** The JSON written to {@code --report FILE} when a command fails. */
-    record FailureReport(boolean ok, String command, int exitCode, String error) {
+    /** The JSON written to {@code --report FILE} when a command fails; {@code result} is what a failed import or sync did per image. */
+    record FailureReport(boolean ok, String command, int exitCode, String error, Object result) {
+    }
+
+    /** What a failed import or sync did get done, per image (null for other failures). */
+    private static Object partialResult(Throwable failure) {
+        if (failure instanceof dev.airlock.importer.ImportFailedException i) {
+            return i.result();
+        }
+        if (failure instanceof dev.airlock.sync.SyncFailedException f) {
+            return f.result();
+        }
+        return null;
     }
 
     /** A command with {@code --report FILE} also gets its failure written there. */
@@ -57,7 +68,7 @@ final class ErrorHandlers {
             if (mixin instanceof ReportOption report && report.file().isPresent()) {
                 String message = failure instanceof AirlockException ? failure.getMessage() : failure.toString();
                 try {
-                    report.write(new FailureReport(false, cmd.getCommandSpec().qualifiedName(), code, oneLine(message)));
+                    report.write(new FailureReport(false, cmd.getCommandSpec().qualifiedName(), code, oneLine(message), partialResult(failure)));
                 } catch (AirlockException e) {
                     err.println("airlock: " + oneLine(e.getMessage()));
                 }

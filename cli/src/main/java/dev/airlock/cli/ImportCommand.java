@@ -73,8 +73,7 @@ public final class ImportCommand implements Callable<Integer> {
             result = new Importer(target, p).run(request);
         } catch (ImportFailedException e) {
             print(out, e.result());
-            report.write(e.result());
-            throw e;
+            throw e; // ErrorHandlers writes the --report with the per-image result
         }
         print(out, result);
         report.write(result);

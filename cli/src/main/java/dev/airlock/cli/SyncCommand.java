@@ -95,8 +95,7 @@ public final class SyncCommand implements Callable<Integer> {
             for (ImageReport f : e.result().failures()) {
                 err.println("failed: " + f.source() + ": " + f.detail().orElse(f.status().toString().toLowerCase(java.util.Locale.ROOT)));
             }
-            report.write(e.result());
-            throw e;
+            throw e; // ErrorHandlers writes the --report with the per-image result
         } finally {
             sources.values().forEach(ImageStore::close);
         }

@@ -116,8 +116,15 @@ class ImportSyncCommandTest {
             f.seek(at + 100);
             f.write(v ^ 0x40);
         }
-        CliRun r = CliRun.of("import", bad.toString(), "--to", regB.host() + "/tampered", "--trust", key.publicKey().toString(), "-q");
+        Path report = tmp.resolve("tampered.json");
+        CliRun r = CliRun.of("import", bad.toString(), "--to", regB.host() + "/tampered", "--trust", key.publicKey().toString(), "-q",
+                "--report", report.toString());
         assertEquals(ExitCodes.VERIFICATION, r.code(), r.err());
+        JsonNode json = Json.parse(Files.readAllBytes(report), "report");
+        assertEquals(false, json.get("ok").asBoolean(true));
+        assertEquals(ExitCodes.VERIFICATION, json.get("exitCode").asInt());
+        assertEquals(false, json.get("result").get("tagged").asBoolean(true));
+        assertEquals("FAILED", json.get("result").get("images").get(1).get("status").asText(), json.toString());
         assertTrue(r.err().contains("airlock: import of "), r.err());
         assertTrue(r.err().contains("no tag was written"), r.err());
         assertTrue(b.headManifest("tampered/team/app", "1.0").isEmpty());
