@@ -47,7 +47,8 @@ import java.util.concurrent.Future;
  * <li><b>Fetch</b>: every blob, each once, in parallel and verified, into the content-addressed
  *     cache ({@link GraphCopier} into a {@link DirectoryStore}); what the cache holds is not fetched
  *     again, so an interrupted export re-run fetches only what is missing.</li>
- * <li><b>Write</b>: the bundle from the cache ({@link BundleWriter}), every blob once, layers and
+ * <li><b>Write</b>, at the same time as the fetch: the bundle from the cache ({@link BundleWriter}),
+ *     each blob as soon as it has arrived ({@link ArrivalGate}), every blob once, layers and
  *     configs before the manifests that use them, child manifests before their index; temporary
  *     name then rename; {@code BUNDLE.sha256}; signed when a signer is given.</li>
  * </ol>
