@@ -92,10 +92,7 @@ public final class Importer {
                 jobs.add(new CopyJob(plan, target, dst.repository(), dst.tag().isEmpty() ? List.of() : List.of(dst.tag())));
             }
 
-            List<PlanPreview> previews = new ArrayList<>();
-            for (CopyJob job : jobs) {
-                previews.add(PlanPreview.of(job));
-            }
+            List<PlanPreview> previews = previews(jobs, request.jobs());
             boolean upToDate = previews.stream().allMatch(PlanPreview::upToDate);
             if (request.dryRun() || upToDate) {
                 List<ImageReport> reports = new ArrayList<>();
@@ -167,6 +164,38 @@ public final class Importer {
             throw new ImportFailedException(result, first);
         }
         return result;
+    }
+
+    /** What each job would write, asked (HEADs only) for several images at once. */
+    private static List<PlanPreview> previews(List<CopyJob> jobs, int parallel) {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Math.min(parallel, jobs.size())), r -> {
+            Thread t = new Thread(r, "airlock-preview");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<PlanPreview>> futures = new ArrayList<>();
+            for (CopyJob job : jobs) {
+                futures.add(pool.submit(() -> PlanPreview.of(job)));
+            }
+            List<PlanPreview> out = new ArrayList<>();
+            for (java.util.concurrent.Future<PlanPreview> f : futures) {
+                try {
+                    out.add(f.get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof AirlockException a) {
+                        throw a;
+                    }
+                    throw new InternalException("checking the target: " + e.getCause(), e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new dev.airlock.error.LocalIoException("interrupted");
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** First pass over a .tar.zst: verify everything, keep manifests and configs. */
