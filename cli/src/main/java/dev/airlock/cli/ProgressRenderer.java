@@ -92,7 +92,8 @@ public final class ProgressRenderer implements ProgressListener, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        long period = mode == Mode.LIVE ? LIVE_INTERVAL_NANOS : TimeUnit.SECONDS.toNanos(1);
+        // tick twice per interval so scheduling jitter never skips a due redraw
+        long period = mode == Mode.LIVE ? LIVE_INTERVAL_NANOS / 2 : TimeUnit.SECONDS.toNanos(1);
         ticker.scheduleAtFixedRate(this::tick, period, period, TimeUnit.NANOSECONDS);
     }
 
