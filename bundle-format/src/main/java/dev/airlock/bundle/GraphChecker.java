@@ -31,6 +31,7 @@ final class GraphChecker {
     private final String where;
     private final Predicate<Digest> listedLater;
     private final Map<Digest, Long> seen = new HashMap<>();
+    private final Map<Digest, MediaType> listedType = new HashMap<>();
     private final Map<Digest, Platform> configPlatform = new HashMap<>();
     private final Map<Digest, Digest> manifestConfig = new HashMap<>();
     private final Map<Digest, List<Platform>> platformsOf = new HashMap<>();
@@ -51,16 +52,27 @@ final class GraphChecker {
     /** A blob whose content is not inspected passed. */
     void blob(Descriptor d) {
         seen.put(d.digest(), d.size());
+        listedType.put(d.digest(), d.mediaType());
     }
 
     /** A manifest, index or config passed with these verified bytes. */
     void json(Descriptor d, byte[] bytes) {
         MediaType mt = d.mediaType();
         if (mt.isManifest()) {
-            ManifestView view = RawManifest.verified(mt, bytes, d.digest(), where + ": manifest " + d.digest()).view();
+            ManifestView view;
+            try {
+                view = RawManifest.verified(mt, bytes, d.digest(), where + ": manifest " + d.digest()).view();
+            } catch (InvalidContentException e) {
+                throw e.getMessage().startsWith(where) ? e : new InvalidContentException(where + ": " + e.getMessage());
+            }
             if (view instanceof ImageManifest m) {
                 for (Descriptor r : m.blobs()) {
                     requireBefore(r, "manifest " + d.digest());
+                }
+                if (m.config().mediaType().isImageConfig() && !configPlatform.containsKey(m.config().digest())) {
+                    // listed under another type, it was not parsed: its platform would go unchecked
+                    throw new VerificationException(where + ": manifest " + d.digest() + " references " + m.config().digest() + " as "
+                            + m.config().mediaType() + " but bundle.json lists it as " + listedType.get(m.config().digest()));
                 }
                 manifestConfig.put(d.digest(), m.config().digest());
                 Platform cp = configPlatform.get(m.config().digest());
@@ -69,6 +81,10 @@ final class GraphChecker {
                 List<Platform> ps = new ArrayList<>();
                 for (Descriptor r : idx.manifests()) {
                     requireBefore(r, "index " + d.digest());
+                    if (!r.mediaType().equals(listedType.get(r.digest()))) {
+                        throw new VerificationException(where + ": index " + d.digest() + " references " + r.digest() + " as " + r.mediaType()
+                                + " but bundle.json lists it as " + listedType.get(r.digest()));
+                    }
                     if (r.platform().isPresent()) {
                         Platform p = r.platform().get();
                         checkPlatform(d.digest(), r, p);
@@ -87,12 +103,17 @@ final class GraphChecker {
             }
         }
         seen.put(d.digest(), d.size());
+        listedType.put(d.digest(), d.mediaType());
     }
 
     /** At the end: every image's root passed, and bundle.json's platform claims match the graph. */
     void finish(List<BundleImage> images) {
         for (BundleImage img : images) {
             requireBefore(img.descriptor(), "image " + img.source());
+            if (!img.descriptor().mediaType().equals(listedType.get(img.digest()))) {
+                throw new VerificationException(where + ": image " + img.source() + " is a " + img.descriptor().mediaType()
+                        + " but bundle.json lists " + img.digest() + " as " + listedType.get(img.digest()));
+            }
             List<Platform> actual = platformsOf.getOrDefault(img.digest(), List.of());
             boolean same = actual.size() == img.platforms().size()
                     && actual.stream().allMatch(a -> img.platforms().stream().anyMatch(a::matches))

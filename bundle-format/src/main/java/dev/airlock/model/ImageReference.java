@@ -1,5 +1,6 @@
 package dev.airlock.model;
 
+import dev.airlock.error.Printable;
 import dev.airlock.error.UsageException;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,21 +29,21 @@ public record ImageReference(String registry, String repository, String tag, Opt
         tag = tag == null ? "" : tag;
         digest = digest == null ? Optional.empty() : digest;
         if (!HOST.matcher(registry).matches()) {
-            throw new UsageException("invalid registry host '" + registry + "'");
+            throw new UsageException("invalid registry host '" + Printable.of(registry) + "'");
         }
         if (repository.isEmpty() || repository.length() > 255) {
-            throw new UsageException("invalid repository '" + repository + "'");
+            throw new UsageException("invalid repository '" + Printable.of(repository) + "'");
         }
         for (String c : repository.split("/", -1)) {
             if (!COMPONENT.matcher(c).matches()) {
-                throw new UsageException("invalid repository '" + repository + "': path components are lowercase letters, digits and . _ -");
+                throw new UsageException("invalid repository '" + Printable.of(repository) + "': path components are lowercase letters, digits and . _ -");
             }
         }
         if (!tag.isEmpty() && !TAG.matcher(tag).matches()) {
-            throw new UsageException("invalid tag '" + tag + "'");
+            throw new UsageException("invalid tag '" + Printable.of(tag) + "'");
         }
         if (tag.isEmpty() && digest.isEmpty()) {
-            throw new UsageException("reference " + registry + "/" + repository + " has neither tag nor digest");
+            throw new UsageException("reference " + Printable.of(registry + "/" + repository) + " has neither tag nor digest");
         }
     }
 
@@ -58,7 +59,7 @@ public record ImageReference(String registry, String repository, String tag, Opt
             try {
                 digest = Optional.of(Digest.parse(s.substring(at + 1)));
             } catch (RuntimeException e) {
-                throw new UsageException("invalid digest in reference '" + text + "'");
+                throw new UsageException("invalid digest in reference '" + Printable.of(text) + "'");
             }
             s = s.substring(0, at);
         }
@@ -79,7 +80,7 @@ public record ImageReference(String registry, String repository, String tag, Opt
         if (colon > lastSlash) {
             tag = path.substring(colon + 1);
             if (tag.isEmpty()) {
-                throw new UsageException("invalid reference '" + text + "': empty tag");
+                throw new UsageException("invalid reference '" + Printable.of(text) + "': empty tag");
             }
             path = path.substring(0, colon);
         }
@@ -95,7 +96,7 @@ public record ImageReference(String registry, String repository, String tag, Opt
         try {
             return new ImageReference(registry, path, tag, digest);
         } catch (UsageException e) {
-            throw new UsageException("invalid reference '" + text + "': " + e.getMessage());
+            throw new UsageException("invalid reference '" + Printable.of(text) + "': " + e.getMessage());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.airlock.model;
 
+import dev.airlock.error.Printable;
 import dev.airlock.error.UsageException;
 import java.util.Locale;
 import java.util.Objects;
@@ -32,11 +33,11 @@ public record Platform(String os, String architecture, String variant, String os
     public static Platform parse(String text) {
         String[] parts = text == null ? new String[0] : text.trim().split("/", -1);
         if (parts.length < 2 || parts.length > 3) {
-            throw new UsageException("invalid platform '" + text + "': expected OS/ARCH[/VARIANT], e.g. linux/arm64 or linux/arm/v7");
+            throw new UsageException("invalid platform '" + Printable.of(text) + "': expected OS/ARCH[/VARIANT], e.g. linux/arm64 or linux/arm/v7");
         }
         for (String p : parts) {
             if (!p.matches("[a-z0-9_.-]+")) {
-                throw new UsageException("invalid platform '" + text + "': expected OS/ARCH[/VARIANT], e.g. linux/arm64 or linux/arm/v7");
+                throw new UsageException("invalid platform '" + Printable.of(text) + "': expected OS/ARCH[/VARIANT], e.g. linux/arm64 or linux/arm/v7");
             }
         }
         return new Platform(parts[0], parts[1], parts.length == 3 ? parts[2] : "", "");
