@@ -1,11 +1,8 @@
 package dev.airlock.cli;
 
 import dev.airlock.bundle.BundleVerifier;
-import dev.airlock.error.UsageException;
 import dev.airlock.sign.TrustPolicy;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,12 +27,8 @@ public final class VerifyCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BUNDLE", description = "The bundle (.tar or .tar.zst).")
     Path bundle;
 
-    @Option(names = "--trust", paramLabel = "PUB_OR_CERT",
-            description = "A PEM public key or X.509 certificate whose signatures are trusted (repeatable).")
-    List<Path> trust = new ArrayList<>();
-
-    @Option(names = "--allow-unsigned", description = "Accept an unsigned bundle, or one signed by a key not given with --trust.")
-    boolean allowUnsigned;
+    @Mixin
+    TrustOptions trust;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -48,12 +41,10 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (trust.isEmpty() && !allowUnsigned) {
-            throw new UsageException("verify needs --trust KEY_OR_CERT (or --allow-unsigned to check everything but the signer)");
-        }
+        TrustPolicy policy = trust.toPolicy("verify");
         BundleReport result;
         try (ProgressRenderer p = progress.start()) {
-            result = BundleReport.of(BundleVerifier.verify(bundle, TrustPolicy.fromFiles(trust, allowUnsigned), p));
+            result = BundleReport.of(BundleVerifier.verify(bundle, policy, p));
         }
         if (json) {
             spec.commandLine().getOut().print(ReportWriter.toJson(result));
