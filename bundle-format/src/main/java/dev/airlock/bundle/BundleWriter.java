@@ -208,7 +208,7 @@ public final class BundleWriter {
         } catch (IOException e) {
             throw new LocalIoException("opening " + what + ": " + e.getMessage(), e);
         }
-        try (VerifyingInputStream in = new VerifyingInputStream(raw, d.digest(), d.size(), what)) {
+        try (InputStream in = checked(raw, d, keep, opener, what)) {
             try {
                 tar.putArchiveEntry(entry(BundleLayout.blobPath(d.digest()), d.size()));
             } catch (IOException e) {
@@ -249,6 +249,63 @@ public final class BundleWriter {
                     + " bytes, over the " + Json.MAX_DOCUMENT_BYTES + "-byte limit for manifests and configs");
         } else {
             graph.blob(d);
+        }
+    }
+
+    /**
+     * The blob's content, verified exactly once: manifests and configs (kept, small) and every blob
+     * the opener has not verified are hashed, but not a second time when the opener's stream is
+     * already a {@link VerifyingInputStream} for the same digest and size; a blob the opener
+     * verified in this run ({@link BlobOpener#alreadyVerified}) is only size-checked.
+     */
+    private static InputStream checked(InputStream raw, Descriptor d, boolean keep, BlobOpener opener, String what) {
+        if (raw instanceof VerifyingInputStream v && v.checks(d.digest(), d.size())) {
+            return raw;
+        }
+        if (!keep && opener.alreadyVerified(d)) {
+            return new SizeCheckedStream(raw, d.size(), what);
+        }
+        return new VerifyingInputStream(raw, d.digest(), d.size(), what);
+    }
+
+    /** Fails unless exactly {@code size} bytes go by (for content whose digest was checked moments ago). */
+    private static final class SizeCheckedStream extends java.io.FilterInputStream {
+        private final long size;
+        private final String what;
+        private long count;
+
+        SizeCheckedStream(InputStream in, long size, String what) {
+            super(in);
+            this.size = size;
+            this.what = what;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n < 0) {
+                if (count != size) {
+                    throw new dev.airlock.error.DigestMismatchException(what + ": got " + count + " bytes, expected " + size + " (truncated)");
+                }
+                return n;
+            }
+            count += n;
+            if (count > size) {
+                throw new dev.airlock.error.DigestMismatchException(what + ": more than the expected " + size + " bytes");
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            throw new IOException("skip not supported");
         }
     }
 

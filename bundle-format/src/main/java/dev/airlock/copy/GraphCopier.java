@@ -61,7 +61,10 @@ public final class GraphCopier {
     /** A source read once, in its own order. */
     @FunctionalInterface
     public interface SequentialSource {
-        /** Calls {@code sink} for each blob in order with its (verifying) content stream. */
+        /**
+         * Calls {@code sink} for each blob in order with its content stream, which verifies size
+         * and sha256 itself (like {@link ImageStore#openBlob}) and fails at its end when they differ.
+         */
         void forEach(BlobSink sink);
     }
 
@@ -230,19 +233,21 @@ public final class GraphCopier {
 
         /** Content read from the source store (may be opened again for a retry). */
         ImageStore.BlobContent fromSource() {
-            return () -> source.store().openBlob(source.repository(), blob);
+            // ImageStore.openBlob streams verify size and digest themselves (the interface's contract)
+            return ImageStore.BlobContent.selfVerifying(() -> source.store().openBlob(source.repository(), blob));
         }
 
         /** Content that can be opened once (a sequential source). */
         ImageStore.BlobContent once(InputStream content) {
             AtomicBoolean opened = new AtomicBoolean();
-            return () -> {
+            // a sequential source gives verifying streams too (SequentialSource's contract)
+            return ImageStore.BlobContent.selfVerifying(() -> {
                 if (opened.getAndSet(true)) {
                     throw new IOException("blob " + blob.digest() + " of " + source.store().describe()
                             + " can be read only once (sequential source); run the job again to resume");
                 }
                 return content;
-            };
+            });
         }
 
         void run(ImageStore.BlobContent content, AtomicLongArray pushed, AtomicLongArray skipped, AtomicLongArray mounted) {
@@ -271,10 +276,11 @@ public final class GraphCopier {
                         counted = true;
                     } else {
                         boolean first = !counted;
-                        target.pushBlob(repo, blob, () -> {
+                        ImageStore.BlobContent counting = () -> {
                             InputStream in = content.open();
                             return first ? new CountingInputStream(in, options.progress()) : in;
-                        });
+                        };
+                        target.pushBlob(repo, blob, content.verifiesItself() ? ImageStore.BlobContent.selfVerifying(counting) : counting);
                         pushed.addAndGet(job, blob.size());
                         counted = true;
                         read = true;

@@ -73,6 +73,11 @@ public final class VerifyingInputStream extends FilterInputStream {
         return false;
     }
 
+    /** True when this stream checks exactly {@code digest} and {@code size} (wrapping it again would hash twice). */
+    public boolean checks(Digest digest, long size) {
+        return this.size == size && expected.equals(digest);
+    }
+
     /** Bytes read so far. */
     public long count() {
         return count;

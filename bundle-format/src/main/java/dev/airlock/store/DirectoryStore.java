@@ -34,6 +34,7 @@ import java.util.UUID;
  */
 public final class DirectoryStore implements ImageStore {
     private static final String REF_NAME = "org.opencontainers.image.ref.name";
+    private static final int COPY_BUFFER = 256 * 1024;
     private final Path root;
     private final Path blobs;
 
@@ -146,10 +147,42 @@ public final class DirectoryStore implements ImageStore {
             return;
         }
         writeAtomically(p, out -> {
-            try (InputStream in = new VerifyingInputStream(content.open(), blob.digest(), blob.size(), "blob " + blob.digest())) {
-                in.transferTo(out);
+            // A self-verifying stream (ImageStore.openBlob) fails at its end before the rename below
+            // when size or digest differ: hashing it here again would only cost a second pass.
+            InputStream raw = content.open();
+            try (InputStream in = content.verifiesItself() ? raw : new VerifyingInputStream(raw, blob.digest(), blob.size(), "blob " + blob.digest())) {
+                long n = copy(in, out);
+                if (n != blob.size()) {
+                    throw new dev.airlock.error.DigestMismatchException("blob " + blob.digest() + ": got " + n + " bytes, expected " + blob.size());
+                }
             }
         });
+    }
+
+    /**
+     * Copies to the end, writing in large blocks (network streams return small pieces; one write
+     * call per piece would cost many more system calls).
+     */
+    private static long copy(InputStream in, OutputStream out) throws IOException {
+        byte[] buf = new byte[COPY_BUFFER];
+        long total = 0;
+        boolean end = false;
+        while (!end) {
+            int filled = 0;
+            while (filled < buf.length) {
+                int n = in.read(buf, filled, buf.length - filled);
+                if (n < 0) {
+                    end = true;
+                    break;
+                }
+                filled += n;
+            }
+            if (filled > 0) {
+                out.write(buf, 0, filled);
+                total += filled;
+            }
+        }
+        return total;
     }
 
     /** Removes temporary files left by an interrupted run (they never carry a digest name). */

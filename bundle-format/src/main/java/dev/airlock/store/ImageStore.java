@@ -76,5 +76,30 @@ public interface ImageStore extends AutoCloseable {
     interface BlobContent {
         /** A fresh stream from the first byte. */
         InputStream open() throws java.io.IOException;
+
+        /**
+         * True when every stream {@link #open} returns checks the blob's size and sha256 itself and
+         * fails at its end (or as soon as too many bytes arrive) when they differ, as
+         * {@link ImageStore#openBlob} streams do. A store that reads such a stream to its end
+         * before making the blob visible need not hash it a second time.
+         */
+        default boolean verifiesItself() {
+            return false;
+        }
+
+        /** {@code content} marked as {@link #verifiesItself() verifying itself} (e.g. over {@link ImageStore#openBlob}). */
+        static BlobContent selfVerifying(BlobContent content) {
+            return new BlobContent() {
+                @Override
+                public InputStream open() throws java.io.IOException {
+                    return content.open();
+                }
+
+                @Override
+                public boolean verifiesItself() {
+                    return true;
+                }
+            };
+        }
     }
 }

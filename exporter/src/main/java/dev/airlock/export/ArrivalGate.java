@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -26,6 +27,8 @@ import java.util.concurrent.ExecutionException;
 final class ArrivalGate implements ImageStore {
     private final DirectoryStore cache;
     private final Map<Digest, CompletableFuture<Void>> arrivals = new ConcurrentHashMap<>();
+    /** Blobs this run fetched, verified and renamed into the cache (not found there from earlier runs). */
+    private final Set<Digest> fetchedNow = ConcurrentHashMap.newKeySet();
     private volatile AirlockException aborted;
 
     ArrivalGate(DirectoryStore cache, Collection<Descriptor> expected) {
@@ -47,7 +50,41 @@ final class ArrivalGate implements ImageStore {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof AirlockException a ? a : new InternalException(String.valueOf(e.getCause()), e.getCause());
         }
+        if (fetchedAndVerified(d)) {
+            try {
+                return java.nio.file.Files.newInputStream(cache.blobPath(d.digest()));
+            } catch (java.io.IOException e) {
+                throw new LocalIoException("opening " + cache.blobPath(d.digest()) + ": " + e.getMessage(), e);
+            }
+        }
         return cache.openBlob("", d);
+    }
+
+    /**
+     * True when this run stored {@code d} in the cache itself, from a stream that verified size
+     * and sha256 before the cache renamed the file into place: the writer need not hash it again.
+     * Blobs found in the cache (earlier runs) answer false and are verified while written.
+     */
+    boolean fetchedAndVerified(Descriptor d) {
+        return fetchedNow.contains(d.digest());
+    }
+
+    /**
+     * The writer's opener: waits for each blob, then reads the cache file (plain for blobs this run
+     * verified, see {@link #fetchedAndVerified}; verifying for cache hits).
+     */
+    dev.airlock.bundle.BlobOpener opener() {
+        return new dev.airlock.bundle.BlobOpener() {
+            @Override
+            public InputStream open(Descriptor blob) throws java.io.IOException {
+                return ArrivalGate.this.open(blob);
+            }
+
+            @Override
+            public boolean alreadyVerified(Descriptor blob) {
+                return fetchedAndVerified(blob);
+            }
+        };
     }
 
     /** Fails every blob that has not arrived with {@code why} (the fetch ended without it). */
@@ -117,7 +154,14 @@ final class ArrivalGate implements ImageStore {
     @Override
     public void pushBlob(String repository, Descriptor blob, BlobContent content) {
         checkAborted();
+        // DirectoryStore.pushBlob returns at once when the file exists (an earlier run's blob, to be
+        // verified by the writer); otherwise it renames the file into place only after the content
+        // verified size and digest (its own check, or the self-verifying source stream's).
+        boolean present = java.nio.file.Files.exists(cache.blobPath(blob.digest()));
         cache.pushBlob(repository, blob, content);
+        if (!present) {
+            fetchedNow.add(blob.digest());
+        }
         arrived(blob.digest());
     }
 }

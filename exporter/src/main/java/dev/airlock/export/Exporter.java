@@ -225,7 +225,7 @@ public final class Exporter {
                 progress.end();
             }
         };
-        return BundleWriter.write(request.output(), images, order, gate::open, options, exporting);
+        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting);
     }
 
     private static <T> T join(Future<T> f) {

@@ -304,6 +304,25 @@ class ExporterTest {
     }
 
     @Test
+    void aBlobDamagedInTheCacheSinceAnEarlierRunIsCaughtWhileWritingAndLeavesNoBundle() throws IOException {
+        // Blobs fetched in this run are hashed once (while fetched); blobs found in the cache from an
+        // earlier run are hashed again while written, so a damaged one stops the export.
+        ExportRequest first = request("first.tar").references(List.of(refs.get(0)));
+        exporter().export(first);
+        TestImages.Blob layer = app.blobs().stream().filter(b -> !b.descriptor().mediaType().isImageConfig()).findFirst().orElseThrow();
+        Path file = DirectoryStore.open(first.cacheDir()).blobPath(layer.digest());
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(file, bytes);
+
+        ExportRequest again = request("again.tar").references(List.of(refs.get(0)));
+        AirlockException e = assertThrows(AirlockException.class, () -> exporter().export(again));
+        assertTrue(e.getMessage().contains(layer.digest().toString()), e.getMessage());
+        assertEquals(3, e.exitCode(), e.getMessage());
+        assertFalse(Files.exists(again.output()), "no bundle from a damaged cache");
+    }
+
+    @Test
     void aFailingWriteStopsTheExportAndLeavesNoBundle() {
         AtomicLong seen = new AtomicLong();
         ProgressListener cancelAfterFirstBytes = new ProgressListener() {
