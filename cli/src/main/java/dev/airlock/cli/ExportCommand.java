@@ -7,6 +7,9 @@ import dev.airlock.export.ExportResult;
 import dev.airlock.export.ExportResult.ExportedImage;
 import dev.airlock.export.Exporter;
 import dev.airlock.export.SourceStores;
+import dev.airlock.export.dockerarchive.DockerArchiveOptions;
+import dev.airlock.export.dockerarchive.DockerArchiveSource;
+import dev.airlock.export.dockerarchive.IndexFormat;
 import dev.airlock.model.Digest;
 import dev.airlock.model.Platform;
 import dev.airlock.registry.RegistryOptions;
@@ -37,6 +40,8 @@ import picocli.CommandLine.Spec;
                 "  airlock export -f k3s-images.txt -o k3s.tar --sign-key ops.key",
                 "  airlock export rancher/pause:3.6 docker.io/library/busybox:1.36 -o base.tar.zst",
                 "  airlock export -f images.txt --platform linux/amd64 --platform linux/arm64 -o edge.tar --report export.json",
+                "  airlock export --docker-archive k3s-airgap-images-amd64.tar.gz --docker-archive k3s-airgap-images-arm64.tar.gz \\",
+                "      --docker-archive k3s-airgap-images-arm.tar.gz -o k3s.tar --sign-key ops.key",
         })
 final class ExportCommand implements Callable<Integer> {
     @Spec
@@ -48,6 +53,15 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-f", "--image-list"}, paramLabel = "LIST",
             description = "File with one reference per line; blank lines and # comments ignored (k3s-images.txt format). Repeatable.")
     List<Path> imageLists = new ArrayList<>();
+
+    @Option(names = "--docker-archive", paramLabel = "FILE",
+            description = "A 'docker save' archive (.tar or .tar.gz, classic or OCI layout), e.g. k3s-airgap-images-arm64.tar.gz. "
+                    + "The same tag across archives becomes one multi-arch image; each platform comes from the image's config. Repeatable.")
+    List<Path> dockerArchives = new ArrayList<>();
+
+    @Option(names = "--index-format", paramLabel = "FORMAT", defaultValue = "oci",
+            description = "Manifest format of images built from --docker-archive: oci (default) or docker.")
+    String indexFormat;
 
     @Option(names = {"-o", "--output"}, paramLabel = "BUNDLE", required = true,
             description = "The bundle to write (written under a temporary name, renamed when complete; BUNDLE.sha256 beside it).")
@@ -92,8 +106,18 @@ final class ExportCommand implements Callable<Integer> {
         ExportRequest request = ExportRequest.to(output).references(references).imageLists(imageLists)
                 .platforms(platforms.platforms()).jobs(jobs.jobs()).signer(signer).compress(compress != null)
                 .cacheDir(cache != null ? cache : CacheDirectory.defaultDirectory());
+        if (references.isEmpty() && imageLists.isEmpty() && dockerArchives.isEmpty()) {
+            throw new UsageException("nothing to export: give image references, -f LIST or --docker-archive FILE");
+        }
+        IndexFormat format = IndexFormat.parse(indexFormat);
         ExportResult result;
-        try (ProgressRenderer p = progress.start()) {
+        try (ProgressRenderer p = progress.start();
+             DockerArchiveSource archives = dockerArchives.isEmpty() ? null : DockerArchiveSource.open(dockerArchives,
+                     DockerArchiveOptions.defaults().withIndexFormat(format).withProgress(p)
+                             .withScratchDir(output.toAbsolutePath().getParent()))) {
+            if (archives != null) {
+                request = request.sources(archives.sourceImages());
+            }
             RegistryOptions options = registry.toOptions();
             TransportOptions transport = options.transport();
             // Every parallel blob stream holds one request slot; keep a few for manifests and configs.
