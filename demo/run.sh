@@ -11,7 +11,8 @@
 #      digest in B equals the one in A; then imports again to show that a re-run only checks.
 #
 # Needs: bash, Java 17+, Maven (only if not built yet), Debian's docker-registry, skopeo, curl.
-#   sudo apt-get install -y openjdk-17-jdk-headless maven docker-registry skopeo curl
+# On Debian, missing ones are installed with apt-get (as root or through sudo):
+#   openjdk-17-jdk-headless maven docker-registry skopeo curl
 # Usage: demo/run.sh [--keep]     (--keep leaves the work directory for a look afterwards)
 set -euo pipefail
 
@@ -25,11 +26,35 @@ KEEP=0
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found; install it: sudo apt-get install -y $2"; }
+# need CMD PACKAGE: on a fresh Debian machine, installs what is missing (as root or through sudo).
+APT_UPDATED=0
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  local sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "$1 not found; install it: apt-get install -y $2"
+    sudo=(sudo)
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "$1 not found; install the package that provides it ($2)"
+  say "installing $2 (apt-get)"
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+  command -v "$1" >/dev/null 2>&1 || die "$1 still not found after installing $2"
+}
 
 need java openjdk-17-jdk-headless
 need skopeo skopeo
 need curl curl
+if [[ ! -x "$REGISTRY_BIN" ]]; then
+  need docker-registry docker-registry
+  # The package may start a system registry on :5000 on all interfaces; the demo uses its own.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    $( [[ "$(id -u)" -ne 0 ]] && echo sudo ) systemctl stop docker-registry || true
+  fi
+fi
 [[ -x "$REGISTRY_BIN" ]] || die "$REGISTRY_BIN not found; install it: sudo apt-get install -y docker-registry"
 
 if [[ ! -f "$JAR" || ! -d "$TESTKIT/dev/airlock/testkit" ]]; then
