@@ -63,7 +63,8 @@ class HostileBundleTest {
         Path b = shared.resolve("good.tar");
         BundleWriter.write(b, content.images, content.order(), content.opener(), WriteOptions.defaults().withSigner(signer), ProgressListener.NONE);
         good = Forge.read(b);
-        BundleVerifier.verify(b, trust, ProgressListener.NONE);
+        BundleVerifier.verify(b, trust, ProgressListener.NONE, 1);
+        BundleVerifier.verify(b, trust, ProgressListener.NONE, 3);
     }
 
     // ---- content tampering
@@ -438,13 +439,18 @@ class HostileBundleTest {
         // it hashes only when they are read
     }
 
-    /** verify() and open()+stream() must both fail with one VerificationException naming the problem. */
+    /**
+     * verify() (one sequential pass, and indexed with layers hashed on several threads) and
+     * open()+stream() must all fail with one VerificationException naming the problem.
+     */
     private static void expect(Path p, String fragment) {
-        try {
-            BundleVerifier.verify(p, trust, ProgressListener.NONE);
-            fail("verify accepted a hostile bundle; expected: " + fragment);
-        } catch (VerificationException e) {
-            oneLine(e, fragment);
+        for (int threads : new int[] {1, 3}) {
+            try {
+                BundleVerifier.verify(p, trust, ProgressListener.NONE, threads);
+                fail("verify (" + threads + " threads) accepted a hostile bundle; expected: " + fragment);
+            } catch (VerificationException e) {
+                oneLine(e, fragment);
+            }
         }
         try (BundleArchive a = BundleArchive.open(p, trust)) {
             a.stream((f, in) -> in.readAllBytes(), ProgressListener.NONE);
