@@ -285,7 +285,8 @@ final class BlobUpload {
      * reads forward, so every byte passes through one VerifyingInputStream in order.
      */
     private final class Cursor {
-        private VerifyingInputStream in;
+        /** The content, verified as it is read: its own check when it verifies itself, else a VerifyingInputStream. */
+        private InputStream in;
         private long position;
         private volatile DigestMismatchException mismatch;
         private IOException openFailure;
@@ -317,7 +318,9 @@ final class BlobUpload {
 
         private void reopen() throws IOException {
             close();
-            in = new VerifyingInputStream(content.open(), blob.digest(), blob.size(), "content of blob " + blob.digest());
+            InputStream raw = content.open();
+            // content that verifies itself (ImageStore.openBlob streams) is not hashed a second time
+            in = content.verifiesItself() ? raw : new VerifyingInputStream(raw, blob.digest(), blob.size(), "content of blob " + blob.digest());
             position = 0;
         }
 

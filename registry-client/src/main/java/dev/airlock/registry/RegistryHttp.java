@@ -74,7 +74,7 @@ final class RegistryHttp implements AutoCloseable {
                 @Override
                 public HttpRequest.BodyPublisher publisher() {
                     return length == 0 ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(stream), length);
+                            : new StreamPublisher(stream, length);
                 }
 
                 @Override
