@@ -73,6 +73,9 @@ public final class RegistryStore implements ImageStore {
         HttpClient.Builder b = HttpClient.newBuilder();
         if (!plain) {
             b.sslContext(TlsContexts.build(o.tls(), registryHost));
+        } else {
+            // plain HTTP: the JDK's default TLS context (for an https redirect, say) only when first used
+            b.sslContext(new LazyDefaultSslContext()).sslParameters(new javax.net.ssl.SSLParameters());
         }
         return new RegistryStore(registryHost, new RegistryHttp(registryHost, base, b, o.transport(), o.credentials()));
     }
