@@ -83,6 +83,16 @@ class LauncherIT {
     }
 
     @Test
+    void theLauncherCapsTheHeapUnlessJavaOptsSetsIt() throws Exception {
+        Result dflt = run(tmp, Map.of("JAVA_OPTS", "-XX:+PrintFlagsFinal"), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, dflt.code(), dflt.err());
+        assertTrue(dflt.out().lines().anyMatch(l -> l.matches("\\s*size_t MaxHeapSize\\s+= 201326592 .*")), "default -Xmx192m");
+        Result own = run(tmp, Map.of("JAVA_OPTS", "-Xmx256m -XX:+PrintFlagsFinal"), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, own.code(), own.err());
+        assertTrue(own.out().lines().anyMatch(l -> l.matches("\\s*size_t MaxHeapSize\\s+= 268435456 .*")), "JAVA_OPTS -Xmx wins");
+    }
+
+    @Test
     void shadedJarCarriesNoSignatureFilesAndBouncyCastleSigns() throws Exception {
         List<String> signatureFiles = new ArrayList<>();
         try (JarFile jar = new JarFile(JAR.toFile())) {
