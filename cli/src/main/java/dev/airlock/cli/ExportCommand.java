@@ -142,18 +142,8 @@ final class ExportCommand implements Callable<Integer> {
         out.flush();
     }
 
-    static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    private static String size(long bytes) {
+        return dev.airlock.progress.Sizes.bytes(bytes);
     }
 
     /** The {@code --report} JSON. */

@@ -5,7 +5,7 @@ import dev.airlock.importer.ImportFailedException;
 import dev.airlock.importer.ImportRequest;
 import dev.airlock.importer.ImportResult;
 import dev.airlock.importer.Importer;
-import dev.airlock.importer.Sizes;
+import dev.airlock.progress.Sizes;
 import dev.airlock.importer.TargetMapping;
 import dev.airlock.registry.RegistryStore;
 import java.io.PrintWriter;

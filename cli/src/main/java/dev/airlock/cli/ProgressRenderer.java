@@ -245,17 +245,7 @@ public final class ProgressRenderer implements ProgressListener, AutoCloseable {
     }
 
     static String size(long bytes) {
-        if (bytes < 1000) {
-            return bytes + " B";
-        }
-        String[] units = {"kB", "MB", "GB", "TB", "PB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(Locale.ROOT, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+        return dev.airlock.progress.Sizes.bytes(bytes);
     }
 
     static String rate(double bytesPerSecond) {

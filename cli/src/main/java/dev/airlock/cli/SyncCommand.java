@@ -1,7 +1,7 @@
 package dev.airlock.cli;
 
 import dev.airlock.importer.ImageReport;
-import dev.airlock.importer.Sizes;
+import dev.airlock.progress.Sizes;
 import dev.airlock.importer.TargetMapping;
 import dev.airlock.model.ImageList;
 import dev.airlock.model.ImageReference;

@@ -1,5 +1,6 @@
 package dev.airlock.importer;
 
+import dev.airlock.progress.Sizes;
 import dev.airlock.copy.CopyJob;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.RawManifest;

@@ -126,8 +126,8 @@ public final class Syncer {
         String head = number + "/" + total + " " + r.source() + " → " + r.target() + " ";
         return switch (r.status()) {
             case OK -> head + "ok (" + (r.bytesUploaded() + r.bytesMounted() == 0 ? "up to date"
-                    : dev.airlock.importer.Sizes.bytes(r.bytesUploaded() + r.bytesMounted())) + ", "
-                    + dev.airlock.importer.Sizes.seconds(r.seconds()) + ")";
+                    : dev.airlock.progress.Sizes.bytes(r.bytesUploaded() + r.bytesMounted())) + ", "
+                    + dev.airlock.progress.Sizes.seconds(r.seconds()) + ")";
             case FAILED -> head + "failed: " + r.detail().orElse("(no reason)");
             case PLANNED -> head + r.detail().orElse("");
             case NOT_ATTEMPTED -> head + "not attempted";
