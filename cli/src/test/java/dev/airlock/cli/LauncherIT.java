@@ -93,6 +93,17 @@ class LauncherIT {
     }
 
     @Test
+    void theLauncherPicksTheSerialCollectorUnlessJavaOptsPicksOne() throws Exception {
+        Result dflt = run(tmp, Map.of("JAVA_OPTS", "-XX:+PrintFlagsFinal"), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, dflt.code(), dflt.err());
+        assertTrue(dflt.out().lines().anyMatch(l -> l.matches("\\s*bool UseSerialGC\\s+= true .*")), "default serial GC");
+        Result own = run(tmp, Map.of("JAVA_OPTS", "-XX:+UseG1GC -XX:+PrintFlagsFinal"), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, own.code(), own.err());
+        assertTrue(own.out().lines().anyMatch(l -> l.matches("\\s*bool UseG1GC\\s+= true .*")), "JAVA_OPTS GC wins");
+        assertTrue(own.out().lines().anyMatch(l -> l.matches("\\s*bool UseSerialGC\\s+= false .*")), "only one collector");
+    }
+
+    @Test
     void shadedJarCarriesNoSignatureFilesAndBouncyCastleSigns() throws Exception {
         List<String> signatureFiles = new ArrayList<>();
         try (JarFile jar = new JarFile(JAR.toFile())) {
