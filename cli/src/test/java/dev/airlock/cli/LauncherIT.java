@@ -93,6 +93,16 @@ class LauncherIT {
     }
 
     @Test
+    void theLaunchersJitDirectivesLoadWithoutAWordOnStdoutOrStderr() throws Exception {
+        assertTrue(Files.isRegularFile(LAUNCHER.resolveSibling("airlock-jit.json")), "bin/airlock-jit.json ships beside the launcher");
+        Result r = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err());
+        assertEquals(List.of("airlock " + System.getProperty("airlock.version")), r.out().lines().limit(1).toList());
+        assertEquals(2, r.out().lines().count(), "only the version lines (HotSpot announces loaded directives on the tty): " + r.out());
+    }
+
+    @Test
     void theLauncherPicksTheSerialCollectorUnlessJavaOptsPicksOne() throws Exception {
         Result dflt = run(tmp, Map.of("JAVA_OPTS", "-XX:+PrintFlagsFinal"), List.of(LAUNCHER.toString(), "--version"));
         assertEquals(0, dflt.code(), dflt.err());
