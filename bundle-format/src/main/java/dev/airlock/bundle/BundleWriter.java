@@ -150,6 +150,7 @@ public final class BundleWriter {
             } catch (IOException e) {
                 throw new LocalIoException("writing bundle " + tmp + ": " + e.getMessage(), e);
             }
+            sink.awaitFlush();
             ch.force(true);
             fileSha = Digest.ofSha256(sink.sha.digest());
             fileBytes = sink.count;
@@ -353,14 +354,50 @@ public final class BundleWriter {
         }
     }
 
-    /** Writes to a channel, hashing and counting every byte; close() leaves the channel open. */
+    /**
+     * Writes to a channel, hashing and counting every byte; close() leaves the channel open. Every
+     * {@link #FLUSH_EVERY} bytes it starts writing the data so far to the disk on a background
+     * thread (at most one at a time), so the final fsync does not wait for the whole bundle.
+     */
     private static final class HashingChannelStream extends OutputStream {
+        static final long FLUSH_EVERY = 64L << 20;
         private final FileChannel ch;
         private final MessageDigest sha = Digest.newSha256();
         private long count;
+        private long flushedAt;
+        private java.util.concurrent.CompletableFuture<Void> flush = java.util.concurrent.CompletableFuture.completedFuture(null);
 
         HashingChannelStream(FileChannel ch) {
             this.ch = ch;
+        }
+
+        private void maybeFlush() {
+            if (count - flushedAt >= FLUSH_EVERY && flush.isDone()) {
+                flushedAt = count;
+                flush = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                    try {
+                        ch.force(false);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, r -> {
+                    Thread t = new Thread(r, "airlock-bundle-flush");
+                    t.setDaemon(true);
+                    t.start();
+                });
+            }
+        }
+
+        /** Waits for a background flush; its failure is the write's failure. */
+        void awaitFlush() throws IOException {
+            try {
+                flush.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof java.io.UncheckedIOException u) {
+                    throw u.getCause();
+                }
+                throw new IOException(String.valueOf(e.getCause()), e.getCause());
+            }
         }
 
         @Override
@@ -376,6 +413,7 @@ public final class BundleWriter {
                 ch.write(buf);
             }
             count += len;
+            maybeFlush();
         }
     }
 }
