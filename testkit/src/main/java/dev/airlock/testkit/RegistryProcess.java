@@ -57,6 +57,11 @@ public final class RegistryProcess implements AutoCloseable {
      * (bcrypt entry written with BouncyCastle).
      */
     public static RegistryProcess startTlsBasic(String user, String password) {
+        return startTlsBasic(user, password, "");
+    }
+
+    /** Like {@link #startTlsBasic(String, String)} with {@code extraConfig} appended (see {@link #startWith}). */
+    public static RegistryProcess startTlsBasic(String user, String password, String extraConfig) {
         try {
             Path d = Files.createTempDirectory("airlock-registry-");
             TestPki.Issued ca = TestPki.ca("airlock test CA");
@@ -80,7 +85,7 @@ public final class RegistryProcess implements AutoCloseable {
                     "    realm: airlock-test",
                     "    path: " + htpasswd.toAbsolutePath(),
                     "");
-            RegistryProcess r = new RegistryProcess(d, freePort(), auth, true, http, caFile);
+            RegistryProcess r = new RegistryProcess(d, freePort(), auth + (extraConfig == null ? "" : extraConfig), true, http, caFile);
             r.startProcess();
             return r;
         } catch (IOException e) {
@@ -94,10 +99,15 @@ public final class RegistryProcess implements AutoCloseable {
      * root certificate the registry trusts. The issuer stops with the registry.
      */
     public static RegistryProcess startTokenAuth(String user, String password, String identityToken) {
+        return startTokenAuth(user, password, identityToken, "");
+    }
+
+    /** Like {@link #startTokenAuth(String, String, String)} with {@code extraConfig} appended (see {@link #startWith}). */
+    public static RegistryProcess startTokenAuth(String user, String password, String identityToken, String extraConfig) {
         try {
             Path d = Files.createTempDirectory("airlock-registry-");
             TokenIssuer issuer = TokenIssuer.start(user, password, identityToken, d);
-            RegistryProcess r = new RegistryProcess(d, freePort(), issuer.registryConfig(), true, "", null);
+            RegistryProcess r = new RegistryProcess(d, freePort(), issuer.registryConfig() + (extraConfig == null ? "" : extraConfig), true, "", null);
             r.tokenIssuer = issuer;
             try {
                 r.startProcess();
