@@ -46,7 +46,7 @@ public final class RegistryStore implements ImageStore {
     private static final Pattern REPOSITORY = Pattern.compile("[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
     private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*rel=\"?next\"?");
-    private static final int MAX_TAG_PAGES = 100_000;
+    private static final int MAX_PAGES = 100_000;
 
     private final String host;
     private final RegistryHttp http;
@@ -339,16 +339,41 @@ public final class RegistryStore implements ImageStore {
     public List<String> listTags(String repository, int pageSize) {
         checkRepository(repository);
         String action = "listing tags of " + host + "/" + repository;
-        URI next = http.uri("/v2/" + repository + "/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
-        List<String> tags = new ArrayList<>();
+        URI first = http.uri("/v2/" + repository + "/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
+        return paged(first, action, pull(repository), "tags", "tag list of " + repository, true);
+    }
+
+    /**
+     * Every repository the registry lists in its catalog ({@code GET /v2/_catalog}), following
+     * {@code Link} pagination; with token auth this asks for the {@code registry:catalog:*} scope.
+     * Registries may restrict or disable the catalog (Docker Hub does): that is a RegistryException.
+     */
+    public List<String> listRepositories() {
+        return listRepositories(0);
+    }
+
+    /** Like {@link #listRepositories()} asking for {@code pageSize} names per request (0: the registry's default). */
+    public List<String> listRepositories(int pageSize) {
+        String action = "listing the repositories of " + host;
+        URI first = http.uri("/v2/_catalog" + (pageSize > 0 ? "?n=" + pageSize : ""));
+        return paged(first, action, List.of("registry:catalog:*"), "repositories", "catalog of " + host, false);
+    }
+
+    /**
+     * The strings of {@code field} in every page from {@code first} on, following {@code rel="next"}
+     * Link headers. With {@code emptyWhenUnknown} a first-page {@code 404 NAME_UNKNOWN} is an empty list.
+     */
+    private List<String> paged(URI first, String action, List<String> scopes, String field, String what, boolean emptyWhenUnknown) {
+        URI next = first;
+        List<String> out = new ArrayList<>();
         Set<String> seenPages = new HashSet<>();
         for (int page = 0; next != null; page++) {
-            if (page >= MAX_TAG_PAGES || !seenPages.add(next.toString())) {
+            if (page >= MAX_PAGES || !seenPages.add(next.toString())) {
                 throw new RegistryException(action + ": pagination does not end", 0, List.of());
             }
-            RegistryHttp.Request req = new RegistryHttp.Request("GET", next, action).scopes(pull(repository));
+            RegistryHttp.Request req = new RegistryHttp.Request("GET", next, action).scopes(scopes);
             try (RegistryHttp.Response r = http.send(req)) {
-                if (r.status == 404 && page == 0) {
+                if (r.status == 404 && page == 0 && emptyWhenUnknown) {
                     ErrorBody eb = r.errorBody();
                     if (eb.codes().contains("NAME_UNKNOWN")) {
                         return List.of();
@@ -358,16 +383,16 @@ public final class RegistryStore implements ImageStore {
                 if (r.status != 200) {
                     throw RegistryHttp.failure(action, r);
                 }
-                JsonNode node = Json.parse(r.readBody(Json.MAX_DOCUMENT_BYTES, action), "tag list of " + repository);
-                for (JsonNode t : node.path("tags")) {
+                JsonNode node = Json.parse(r.readBody(Json.MAX_DOCUMENT_BYTES, action), what);
+                for (JsonNode t : node.path(field)) {
                     if (t.isTextual()) {
-                        tags.add(t.asText());
+                        out.add(t.asText());
                     }
                 }
                 next = nextLink(r.headers.allValues("Link"), next);
             }
         }
-        return tags;
+        return out;
     }
 
     /** The {@code rel="next"} target of RFC 8288 Link headers, resolved against the current page; null when none. */

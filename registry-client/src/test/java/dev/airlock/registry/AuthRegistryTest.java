@@ -181,6 +181,18 @@ class AuthRegistryTest {
         }
 
         @Test
+        void catalogAsksForTheCatalogScope() {
+            try (RegistryStore store = RegistryStore.open(registry.host(), RegistryOptions.anonymous()
+                    .withCredentials(CredentialSource.of(Credentials.basic(USER, PASSWORD))))) {
+                byte[] data = "token catalog".getBytes(StandardCharsets.UTF_8);
+                Descriptor d = Descriptor.ofBytes(MediaType.OCI_LAYER, data);
+                store.pushBlob("token/catalog", d, () -> new ByteArrayInputStream(data));
+                assertTrue(store.listRepositories(1).contains("token/catalog"));
+                assertTrue(issuer.scopesSeen().contains("registry:catalog:*"), issuer.scopesSeen().toString());
+            }
+        }
+
+        @Test
         void wrongPasswordIsRefusedByTheTokenService() {
             try (RegistryStore store = RegistryStore.open(registry.host(), RegistryOptions.anonymous()
                     .withCredentials(CredentialSource.of(Credentials.basic(USER, "nope-not-it"))))) {
