@@ -103,6 +103,17 @@ class LauncherIT {
     }
 
     @Test
+    void theLauncherReadsHttpResponsesInLargerBuffersUnlessJavaOptsSaysOtherwise() throws Exception {
+        Result dflt = run(tmp, Map.of("JAVA_OPTS", "-XshowSettings:properties"), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, dflt.code(), dflt.err());
+        assertTrue(dflt.err().lines().anyMatch(l -> l.trim().equals("jdk.httpclient.bufsize = 131072")), dflt.err());
+        Result own = run(tmp, Map.of("JAVA_OPTS", "-Djdk.httpclient.bufsize=65536 -XshowSettings:properties"), List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, own.code(), own.err());
+        assertTrue(own.err().lines().anyMatch(l -> l.trim().equals("jdk.httpclient.bufsize = 65536")), own.err());
+        assertTrue(own.err().lines().noneMatch(l -> l.contains("131072")), own.err());
+    }
+
+    @Test
     void theLauncherPicksTheSerialCollectorUnlessJavaOptsPicksOne() throws Exception {
         Result dflt = run(tmp, Map.of("JAVA_OPTS", "-XX:+PrintFlagsFinal"), List.of(LAUNCHER.toString(), "--version"));
         assertEquals(0, dflt.code(), dflt.err());
