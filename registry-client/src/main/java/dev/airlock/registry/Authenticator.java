@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -37,7 +38,7 @@ final class Authenticator {
     private final HttpClient client;
     private final TransportOptions transport;
     private final ConcurrentHashMap<String, Token> tokens = new ConcurrentHashMap<>();
-    private volatile Optional<Credentials> credentials;
+    private final ConcurrentHashMap<String, Optional<Credentials>> credentials = new ConcurrentHashMap<>();
     private volatile AuthChallenge bearer;
     private volatile boolean basic;
 
@@ -54,28 +55,49 @@ final class Authenticator {
         this.transport = transport;
     }
 
-    private Optional<Credentials> credentials() {
-        Optional<Credentials> c = credentials;
+    /** The credentials for requests about {@code repository} ("" for none), looked up once per repository. */
+    private Optional<Credentials> credentials(String repository) {
+        Optional<Credentials> c = credentials.get(repository);
         if (c == null) {
-            synchronized (this) {
-                c = credentials;
-                if (c == null) {
-                    c = source.lookup(registryHost);
-                    credentials = c;
-                }
+            c = source.lookup(registryHost, repository);
+            Optional<Credentials> raced = credentials.putIfAbsent(repository, c);
+            if (raced != null) {
+                c = raced;
             }
         }
         return c;
     }
 
+    /**
+     * The repository whose credentials a request with these scopes uses: the one it pushes to (a
+     * mount pulls from one repository and pushes to another), else the first it pulls from, else "".
+     */
+    static String credentialRepository(List<String> scopes) {
+        String first = "";
+        for (String s : scopes) {
+            int last = s.lastIndexOf(':');
+            if (!s.startsWith("repository:") || last <= "repository:".length()) {
+                continue;
+            }
+            String name = s.substring("repository:".length(), last);
+            if (Arrays.asList(s.substring(last + 1).split(",")).contains("push")) {
+                return name;
+            }
+            if (first.isEmpty()) {
+                first = name;
+            }
+        }
+        return first;
+    }
+
     /** The Authorization header to send before any challenge, when the scheme is already known. */
     Optional<String> preemptive(List<String> scopes, String action) {
         if (basic) {
-            return credentials().filter(c -> !c.identityToken()).map(Authenticator::basicHeader);
+            return credentials(credentialRepository(scopes)).filter(c -> !c.identityToken()).map(Authenticator::basicHeader);
         }
         AuthChallenge b = bearer;
         if (b != null) {
-            return Optional.of("Bearer " + token(b, scopes, action, false));
+            return Optional.of("Bearer " + token(b, scopes, credentialRepository(scopes), action, false));
         }
         return Optional.empty();
     }
@@ -97,12 +119,12 @@ final class Authenticator {
                         }
                     }
                 });
-                return "Bearer " + token(ch, all, action, fresh);
+                return "Bearer " + token(ch, all, credentialRepository(scopes), action, fresh);
             }
         }
         for (AuthChallenge ch : challenges) {
             if (ch.scheme().equals("basic")) {
-                Credentials c = credentials().orElseThrow(() -> new RegistryException(
+                Credentials c = credentials(credentialRepository(scopes)).orElseThrow(() -> new RegistryException(
                         action + ": 401 UNAUTHORIZED (" + registryHost + " requires credentials and none are configured)", 401, List.of("UNAUTHORIZED")));
                 if (c.identityToken()) {
                     throw new RegistryException(action + ": 401 UNAUTHORIZED (" + registryHost + " wants Basic auth but only an identity token is configured)", 401, List.of("UNAUTHORIZED"));
@@ -115,14 +137,15 @@ final class Authenticator {
                 + challenges.stream().map(AuthChallenge::scheme).collect(Collectors.joining(",", "[", "]")) + ")", 401, List.of("UNAUTHORIZED"));
     }
 
-    private String token(AuthChallenge ch, List<String> scopes, String action, boolean fresh) {
+    private String token(AuthChallenge ch, List<String> scopes, String credentialRepository, String action, boolean fresh) {
         TreeSet<String> scopeSet = new TreeSet<>(mergeScopes(scopes));
-        String key = ch.param("realm").orElse("") + "|" + ch.param("service").orElse("") + "|" + String.join(" ", scopeSet);
+        String key = ch.param("realm").orElse("") + "|" + ch.param("service").orElse("") + "|" + String.join(" ", scopeSet)
+                + "|" + credentialRepository;
         Token t = tokens.get(key);
         if (!fresh && t != null && t.valid()) {
             return t.value();
         }
-        Token n = fetchToken(ch, List.copyOf(scopeSet), action);
+        Token n = fetchToken(ch, List.copyOf(scopeSet), credentials(credentialRepository), action);
         tokens.put(key, n);
         return n.value();
     }
@@ -149,7 +172,7 @@ final class Authenticator {
         return out;
     }
 
-    private Token fetchToken(AuthChallenge ch, List<String> scopes, String action) {
+    private Token fetchToken(AuthChallenge ch, List<String> scopes, Optional<Credentials> creds, String action) {
         String realm = ch.param("realm").orElseThrow();
         URI realmUri;
         try {
@@ -160,7 +183,6 @@ final class Authenticator {
         } catch (IllegalArgumentException e) {
             throw new RegistryException(action + ": " + registryHost + " sent an unusable token realm '" + realm + "'", 401, List.of("UNAUTHORIZED"));
         }
-        Optional<Credentials> creds = credentials();
         Optional<String> service = ch.param("service");
         HttpRequest.Builder b;
         if (creds.isPresent() && creds.get().identityToken()) {

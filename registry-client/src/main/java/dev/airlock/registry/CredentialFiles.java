@@ -33,7 +33,11 @@ import java.util.concurrent.TimeUnit;
  * </ol>
  * Within one file: {@code credHelpers[host]} (runs {@code docker-credential-<name> get}), then an
  * {@code auths} entry with {@code auth} (base64 user:password) or {@code identitytoken}, then the
- * file's {@code credsStore} helper. Helpers are looked up on the {@code PATH} of the given
+ * file's {@code credsStore} helper. {@code auths} keys may name a repository path as podman allows
+ * ({@code reg.local:5000/team} or {@code reg.local:5000/team/app}): for a request about a
+ * repository the most specific key of a file that covers it wins (whole path segments only, so
+ * {@code …/team} covers {@code team/app} but not {@code teamx/app}), before the host's own key.
+ * Helpers are looked up on the {@code PATH} of the given
  * environment and killed after {@code helperTimeout}. Docker Hub is looked up under
  * {@code https://index.docker.io/v1/}, {@code index.docker.io}, {@code docker.io} and
  * {@code registry-1.docker.io}. Secrets are never put in exception messages.
@@ -45,6 +49,7 @@ public final class CredentialFiles implements CredentialSource {
     private final List<Path> files;
     private final List<Path> path;
     private final Duration helperTimeout;
+    private final java.util.concurrent.ConcurrentHashMap<String, Optional<Credentials>> helperAnswers = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param files         config files in priority order (missing ones are skipped)
@@ -96,13 +101,18 @@ public final class CredentialFiles implements CredentialSource {
 
     @Override
     public Optional<Credentials> lookup(String registryHost) {
+        return lookup(registryHost, "");
+    }
+
+    @Override
+    public Optional<Credentials> lookup(String registryHost, String repository) {
         List<String> keys = keysFor(registryHost);
         for (Path file : files) {
             Optional<JsonNode> root = read(file);
             if (root.isEmpty()) {
                 continue;
             }
-            Optional<Credentials> c = fromFile(root.get(), file, registryHost, keys);
+            Optional<Credentials> c = fromFile(root.get(), file, registryHost, keys, repository == null ? "" : repository);
             if (c.isPresent()) {
                 return c;
             }
@@ -110,7 +120,7 @@ public final class CredentialFiles implements CredentialSource {
         return Optional.empty();
     }
 
-    private Optional<Credentials> fromFile(JsonNode root, Path file, String registryHost, List<String> keys) {
+    private Optional<Credentials> fromFile(JsonNode root, Path file, String registryHost, List<String> keys, String repository) {
         JsonNode helpers = root.path("credHelpers");
         for (String key : keys) {
             JsonNode h = helpers.get(key);
@@ -120,9 +130,14 @@ public final class CredentialFiles implements CredentialSource {
         }
         JsonNode auths = root.path("auths");
         if (auths.isObject()) {
+            // normalised key → its entries in file order (several spellings may normalise alike)
+            Map<String, List<Map.Entry<String, JsonNode>>> byKey = new java.util.HashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                if (keys.contains(normaliseKey(e.getKey()))) {
+                byKey.computeIfAbsent(normaliseKey(e.getKey()), k -> new ArrayList<>()).add(e);
+            }
+            for (String candidate : candidates(keys, repository)) {
+                for (Map.Entry<String, JsonNode> e : byKey.getOrDefault(candidate, List.of())) {
                     Optional<Credentials> c = fromAuthEntry(e.getValue(), file, e.getKey());
                     if (c.isPresent()) {
                         return c;
@@ -164,7 +179,18 @@ public final class CredentialFiles implements CredentialSource {
         return Optional.empty();
     }
 
+    /** A helper's answer per server, so that looking up several repositories runs it once. */
     private Optional<Credentials> runHelper(String name, String serverUrl) {
+        String key = name + "|" + serverUrl;
+        Optional<Credentials> c = helperAnswers.get(key);
+        if (c == null) {
+            c = runHelperProcess(name, serverUrl);
+            helperAnswers.putIfAbsent(key, c);
+        }
+        return c;
+    }
+
+    private Optional<Credentials> runHelperProcess(String name, String serverUrl) {
         String program = "docker-credential-" + name;
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw new InvalidContentException("credential helper name '" + name + "' is not a plain program name");
@@ -262,18 +288,47 @@ public final class CredentialFiles implements CredentialSource {
         return List.of(h);
     }
 
-    /** {@code https://host:port/v1/} → {@code host:port}; Docker Hub aliases → {@code docker.io}. */
+    /**
+     * {@code https://host:port/v1/} → {@code host:port} (a URL names a whole registry, as docker
+     * writes it); {@code host:port/team/app} stays a repository-path key (podman); Docker Hub
+     * aliases → {@code docker.io}.
+     */
     static String normaliseKey(String key) {
         String k = key.trim().toLowerCase(Locale.ROOT);
         int scheme = k.indexOf("://");
+        String path = "";
         if (scheme >= 0) {
             k = k.substring(scheme + 3);
+            int slash = k.indexOf('/');
+            if (slash >= 0) {
+                k = k.substring(0, slash);
+            }
+        } else {
+            int slash = k.indexOf('/');
+            if (slash >= 0) {
+                path = k.substring(slash).replaceAll("/+$", "");
+                k = k.substring(0, slash);
+            }
         }
-        int slash = k.indexOf('/');
-        if (slash >= 0) {
-            k = k.substring(0, slash);
+        return (isDockerHub(k) ? "docker.io" : k) + path;
+    }
+
+    /**
+     * The auths keys to try for {@code repository} on a host known under {@code hostKeys}, most
+     * specific first: {@code host/a/b/c}, {@code host/a/b}, {@code host/a}, then {@code host}.
+     */
+    static List<String> candidates(List<String> hostKeys, String repository) {
+        List<String> out = new ArrayList<>();
+        String repo = repository.toLowerCase(Locale.ROOT).replaceAll("^/+|/+$", "");
+        while (!repo.isEmpty()) {
+            for (String h : hostKeys) {
+                out.add(h + "/" + repo);
+            }
+            int slash = repo.lastIndexOf('/');
+            repo = slash < 0 ? "" : repo.substring(0, slash);
         }
-        return isDockerHub(k) ? "docker.io" : k;
+        out.addAll(hostKeys);
+        return out;
     }
 
     private static boolean isDockerHub(String h) {

@@ -17,6 +17,16 @@ public interface CredentialSource {
      */
     Optional<Credentials> lookup(String registryHost);
 
+    /**
+     * Credentials for {@code repository} (a path such as {@code team/app}; empty for requests that
+     * concern no repository) on {@code registryHost}. Sources that know credentials per repository
+     * path (auth.json keys like {@code reg.local:5000/team}) override this; the default ignores the
+     * repository.
+     */
+    default Optional<Credentials> lookup(String registryHost, String repository) {
+        return lookup(registryHost);
+    }
+
     /** Never any credentials. */
     static CredentialSource anonymous() {
         return host -> Optional.empty();
@@ -30,14 +40,22 @@ public interface CredentialSource {
 
     /** The first source that has credentials wins. */
     static CredentialSource firstOf(CredentialSource... sources) {
-        return host -> {
-            for (CredentialSource s : sources) {
-                Optional<Credentials> c = s.lookup(host);
-                if (c.isPresent()) {
-                    return c;
-                }
+        return new CredentialSource() {
+            @Override
+            public Optional<Credentials> lookup(String host) {
+                return lookup(host, "");
             }
-            return Optional.empty();
+
+            @Override
+            public Optional<Credentials> lookup(String host, String repository) {
+                for (CredentialSource s : sources) {
+                    Optional<Credentials> c = s.lookup(host, repository);
+                    if (c.isPresent()) {
+                        return c;
+                    }
+                }
+                return Optional.empty();
+            }
         };
     }
 }

@@ -37,6 +37,15 @@ class AuthRegistryTest {
         }
     }
 
+    /** An auth.json with the right password only under {@code host/team} and a wrong one for the whole host. */
+    static java.nio.file.Path writeAuthFile(java.nio.file.Path dir, String host) throws java.io.IOException {
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        String good = b64.encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+        String bad = b64.encodeToString((USER + ":not-the-password").getBytes(StandardCharsets.UTF_8));
+        return java.nio.file.Files.writeString(dir.resolve("auth.json"), "{\"auths\":{\"" + host + "\":{\"auth\":\"" + bad + "\"},\""
+                + host + "/team\":{\"auth\":\"" + good + "\"}}}", StandardCharsets.UTF_8);
+    }
+
     @Nested
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     class BasicOverTls {
@@ -105,6 +114,22 @@ class AuthRegistryTest {
                     .withCredentials(CredentialSource.of(Credentials.basic(USER, PASSWORD))))) {
                 assertEquals("https://" + registry.host() + "/", store.baseUri().toString());
                 assertTrue(store.headManifest("tls/nothing", "latest").isEmpty());
+            }
+        }
+
+        @Test
+        void authFileCredentialsKeyedByRepositoryPathAreUsedForThatPathOnly() throws Exception {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("airlock-authfile-");
+            try {
+                java.nio.file.Path file = writeAuthFile(dir, registry.host());
+                try (RegistryStore store = RegistryStore.open(registry.host(), options(CredentialFiles.fromEnvironment(
+                        java.util.Map.of("REGISTRY_AUTH_FILE", file.toString()), dir, java.time.Duration.ofSeconds(5))))) {
+                    roundTrip(store, "team/app");
+                    RegistryException e = assertThrows(RegistryException.class, () -> store.fetchManifest("other/app", "1.0"));
+                    assertEquals(401, e.status(), e.getMessage());
+                }
+            } finally {
+                RegistryProcess.deleteTree(dir);
             }
         }
 
@@ -189,6 +214,23 @@ class AuthRegistryTest {
                 store.pushBlob("token/catalog", d, () -> new ByteArrayInputStream(data));
                 assertTrue(store.listRepositories(1).contains("token/catalog"));
                 assertTrue(issuer.scopesSeen().contains("registry:catalog:*"), issuer.scopesSeen().toString());
+            }
+        }
+
+        @Test
+        void authFileCredentialsKeyedByRepositoryPathGetTheTokens() throws Exception {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("airlock-authfile-");
+            try {
+                java.nio.file.Path file = writeAuthFile(dir, registry.host());
+                try (RegistryStore store = RegistryStore.open(registry.host(), RegistryOptions.anonymous().withCredentials(CredentialFiles.fromEnvironment(
+                        java.util.Map.of("REGISTRY_AUTH_FILE", file.toString()), dir, java.time.Duration.ofSeconds(5))))) {
+                    roundTrip(store, "team/tok");
+                    RegistryException e = assertThrows(RegistryException.class, () -> store.fetchManifest("other/tok", "1.0"));
+                    assertEquals(401, e.status(), e.getMessage());
+                    assertTrue(e.getMessage().contains("credentials refused"), e.getMessage());
+                }
+            } finally {
+                RegistryProcess.deleteTree(dir);
             }
         }
 

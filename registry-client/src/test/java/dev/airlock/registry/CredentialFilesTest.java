@@ -130,4 +130,53 @@ class CredentialFilesTest {
         Map<String, String> env = new HashMap<>();
         assertTrue(CredentialFiles.fromEnvironment(env, tmp, Duration.ofSeconds(1)).files().contains(tmp.resolve(".docker/config.json")));
     }
+
+    @Test
+    void repositoryPathKeysMostSpecificWinsOnWholeSegments() throws Exception {
+        Path authFile = write("repo-keys.json", "{\"auths\":{"
+                + "\"reg.local:5000\":{\"auth\":\"" + b64("host:1") + "\"},"
+                + "\"reg.local:5000/team\":{\"auth\":\"" + b64("team:1") + "\"},"
+                + "\"Reg.Local:5000/team/app/\":{\"auth\":\"" + b64("app:1") + "\"},"
+                + "\"only.repo/ns\":{\"auth\":\"" + b64("ns:1") + "\"},"
+                + "\"docker.io/library\":{\"auth\":\"" + b64("lib:1") + "\"}}}");
+        CredentialFiles f = resolver(Map.of("REGISTRY_AUTH_FILE", authFile.toString()));
+        assertEquals("app", f.lookup("reg.local:5000", "team/app").orElseThrow().username());
+        assertEquals("app", f.lookup("reg.local:5000", "team/app/sub").orElseThrow().username());
+        assertEquals("team", f.lookup("reg.local:5000", "team/other").orElseThrow().username());
+        assertEquals("team", f.lookup("reg.local:5000", "team").orElseThrow().username());
+        assertEquals("host", f.lookup("reg.local:5000", "teamx/app").orElseThrow().username(), "whole segments only");
+        assertEquals("host", f.lookup("reg.local:5000", "").orElseThrow().username());
+        assertEquals("host", f.lookup("reg.local:5000").orElseThrow().username(), "no repository: the host's key only");
+        assertEquals("ns", f.lookup("only.repo", "ns/app").orElseThrow().username());
+        assertEquals(Optional.empty(), f.lookup("only.repo", "other/app"));
+        assertEquals(Optional.empty(), f.lookup("only.repo"), "a repository key is not a host-wide credential");
+        assertEquals("lib", f.lookup("docker.io", "library/busybox").orElseThrow().username());
+        assertEquals(Optional.empty(), f.lookup("docker.io", "someone/app"));
+        CredentialSource chained = CredentialSource.firstOf(CredentialSource.anonymous(), f);
+        assertEquals("team", chained.lookup("reg.local:5000", "team/x").orElseThrow().username(), "firstOf passes the repository on");
+    }
+
+    @Test
+    void theFirstFileThatKnowsTheRepositoryWinsEvenWithALessSpecificKey() throws Exception {
+        Path authFile = write("first.json", "{\"auths\":{\"reg.local\":{\"auth\":\"" + b64("first:1") + "\"}}}");
+        write("xdg/containers/auth.json", "{\"auths\":{\"reg.local/team\":{\"auth\":\"" + b64("second:1") + "\"}}}");
+        CredentialFiles f = resolver(Map.of("REGISTRY_AUTH_FILE", authFile.toString(), "XDG_RUNTIME_DIR", tmp.resolve("xdg").toString()));
+        assertEquals("first", f.lookup("reg.local", "team/app").orElseThrow().username());
+    }
+
+    @Test
+    void repositoryKeysNormaliseButUrlsStayHostWide() {
+        assertEquals("reg.local:5000/team/app", CredentialFiles.normaliseKey(" Reg.Local:5000/Team/App/ "));
+        assertEquals("docker.io/library", CredentialFiles.normaliseKey("index.docker.io/library"));
+        assertEquals("reg.local:5000", CredentialFiles.normaliseKey("https://reg.local:5000/team"));
+        assertEquals(List.of("h/a/b", "h/a", "h"), CredentialFiles.candidates(List.of("h"), "a/b"));
+    }
+
+    @Test
+    void credentialsFollowThePushedRepositoryElseThePulledOne() {
+        assertEquals("dst/app", Authenticator.credentialRepository(List.of("repository:src/app:pull", "repository:dst/app:pull,push")));
+        assertEquals("src/app", Authenticator.credentialRepository(List.of("repository:src/app:pull", "repository:other:pull")));
+        assertEquals("", Authenticator.credentialRepository(List.of("registry:catalog:*")));
+        assertEquals("", Authenticator.credentialRepository(List.of()));
+    }
 }
