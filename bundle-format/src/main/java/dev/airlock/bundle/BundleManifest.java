@@ -54,12 +54,25 @@ public final class BundleManifest {
      * One archive entry listed in bundle.json.
      *
      * @param mediaType for blobs, the media type under which they are referenced
+     * @param images    for blobs of a bundle that routes them: indexes into {@code images} of the
+     *                  images whose graph references this file, ascending, at least one
      */
-    public record FileEntry(String path, long size, Digest sha256, Optional<MediaType> mediaType) {
+    public record FileEntry(String path, long size, Digest sha256, Optional<MediaType> mediaType, Optional<List<Integer>> images) {
         public FileEntry {
             Objects.requireNonNull(path, "path");
             Objects.requireNonNull(sha256, "sha256");
             mediaType = mediaType == null ? Optional.empty() : mediaType;
+            images = images == null ? Optional.empty() : images.map(List::copyOf);
+        }
+
+        /** An entry without an image list. */
+        public FileEntry(String path, long size, Digest sha256, Optional<MediaType> mediaType) {
+            this(path, size, sha256, mediaType, Optional.empty());
+        }
+
+        /** The same entry, listing the images that use it. */
+        public FileEntry withImages(List<Integer> users) {
+            return new FileEntry(path, size, sha256, mediaType, Optional.of(users));
         }
 
         /** The entry of a blob described by {@code d}. */
@@ -79,7 +92,7 @@ public final class BundleManifest {
 
     private static final Set<String> TOP_KEYS = Set.of("formatVersion", "bundleId", "created", "tool", "images", "files");
     private static final Set<String> IMAGE_KEYS = Set.of("source", "digest", "mediaType", "size", "platforms", "originalDigest");
-    private static final Set<String> FILE_KEYS = Set.of("path", "size", "sha256", "mediaType");
+    private static final Set<String> FILE_KEYS = Set.of("path", "size", "sha256", "mediaType", "images");
 
     private final UUID bundleId;
     private final Instant created;
@@ -88,6 +101,7 @@ public final class BundleManifest {
     private final List<FileEntry> files;
     private final Map<String, FileEntry> byPath;
     private final byte[] bytes;
+    private final boolean routed;
 
     private BundleManifest(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files, byte[] bytes) {
         this.bundleId = bundleId;
@@ -101,6 +115,7 @@ public final class BundleManifest {
         }
         this.byPath = Collections.unmodifiableMap(m);
         this.bytes = bytes;
+        this.routed = files.stream().anyMatch(f -> f.images().isPresent());
     }
 
     /**
@@ -134,6 +149,10 @@ public final class BundleManifest {
             o.put("size", f.size());
             o.put("sha256", f.sha256().hex());
             f.mediaType().ifPresent(m -> o.put("mediaType", m.value()));
+            f.images().ifPresent(l -> {
+                ArrayNode a = o.putArray("images");
+                l.forEach(a::add);
+            });
         }
         byte[] bytes = Json.write(root);
         BundleManifest m = new BundleManifest(bundleId, t, tool, images, files, bytes);
@@ -190,7 +209,19 @@ public final class BundleManifest {
                     throw new InvalidContentException(w + " has an invalid sha256 '" + BundleLayout.printable(hex) + "'");
                 }
                 Optional<MediaType> mt = f.has("mediaType") ? Optional.of(MediaType.of(text(f, "mediaType", w))) : Optional.empty();
-                files.add(new FileEntry(path, size(f, w), sha, mt));
+                Optional<List<Integer>> users = Optional.empty();
+                if (f.has("images")) {
+                    JsonNode ua = array(f, "images", w);
+                    List<Integer> l = new ArrayList<>(ua.size());
+                    for (JsonNode u : ua) {
+                        if (!u.isInt()) {
+                            throw new InvalidContentException(w + " images holds a non-integer");
+                        }
+                        l.add(u.intValue());
+                    }
+                    users = Optional.of(l);
+                }
+                files.add(new FileEntry(path, size(f, w), sha, mt, users));
             }
 
             JsonNode ia = array(root, "images", what);
@@ -255,6 +286,26 @@ public final class BundleManifest {
                 if (f.mediaType().isEmpty()) {
                     throw new InvalidContentException(w + " has no mediaType");
                 }
+                if (f.images().isPresent() != m.routed) {
+                    throw new InvalidContentException(w + (m.routed ? " lacks" : " has") + " an images list; either every blob has one or none");
+                }
+                if (f.images().isPresent()) {
+                    List<Integer> l = f.images().get();
+                    if (l.isEmpty()) {
+                        throw new InvalidContentException(w + " has an empty images list");
+                    }
+                    for (int k = 0; k < l.size(); k++) {
+                        int u = l.get(k);
+                        if (u < 0 || u >= m.images.size()) {
+                            throw new InvalidContentException(w + " lists image " + u + " but there are " + m.images.size() + " images");
+                        }
+                        if (k > 0 && u <= l.get(k - 1)) {
+                            throw new InvalidContentException(w + " images list is not strictly ascending (duplicate or unsorted " + u + ")");
+                        }
+                    }
+                }
+            } else if (f.images().isPresent()) {
+                throw new InvalidContentException(w + " is not a blob but has an images list");
             }
         }
         if (m.files.size() < 2 || !m.files.get(0).path().equals(BundleLayout.OCI_LAYOUT) || !m.files.get(1).path().equals(BundleLayout.INDEX_JSON)) {
@@ -275,6 +326,10 @@ public final class BundleManifest {
             }
             if (f.size() != img.descriptor().size()) {
                 throw new InvalidContentException(w + " says " + img.digest() + " has " + img.descriptor().size() + " bytes but files says " + f.size());
+            }
+            int idx = m.images.indexOf(img);
+            if (f.images().isPresent() && !f.images().get().contains(idx)) {
+                throw new InvalidContentException(w + ": its top-level " + img.digest() + " does not list it (image " + idx + ") in its images list");
             }
         }
     }
@@ -353,6 +408,14 @@ public final class BundleManifest {
     /** The listed blob with this digest. */
     public Optional<FileEntry> blob(Digest digest) {
         return digest.algorithm().equals("sha256") ? file(BundleLayout.blobPath(digest)) : Optional.empty();
+    }
+
+    /**
+     * True when every blob entry lists the images that use it ({@code files[].images}); the
+     * lists are checked against the graph by every reader ({@link GraphChecker}).
+     */
+    public boolean routed() {
+        return routed;
     }
 
     /** Sum of all listed file sizes. */

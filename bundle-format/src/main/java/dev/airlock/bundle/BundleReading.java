@@ -101,7 +101,7 @@ final class BundleReading {
     static void streamBlobs(EntrySource src, Head head, boolean readAll, EntryVisitor visitor, Placement placement, ProgressListener progress) {
         String where = src.where;
         List<BundleManifest.FileEntry> files = head.manifest().files();
-        GraphChecker graph = new GraphChecker(where, d -> head.manifest().blob(d).isPresent());
+        GraphChecker graph = new GraphChecker(where, d -> head.manifest().blob(d).isPresent(), head.manifest());
         byte[] buf = new byte[1 << 20];
         int i = 2;
         TarArchiveEntry e;

@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -94,8 +95,25 @@ public final class BundleWriter {
                 Digest.sha256(BundleLayout.OCI_LAYOUT_BYTES), Optional.empty()));
         files.add(new BundleManifest.FileEntry(BundleLayout.INDEX_JSON, indexJson.length, Digest.sha256(indexJson),
                 Optional.of(MediaType.OCI_INDEX)));
+        Optional<List<Set<Digest>>> graphs = options.imageGraphs();
+        if (graphs.isPresent() && graphs.get().size() != images.size()) {
+            throw new UsageException("writing bundle " + out + ": " + graphs.get().size() + " image graphs given for " + images.size() + " images");
+        }
         for (Descriptor d : blobs.values()) {
-            files.add(BundleManifest.FileEntry.ofBlob(d));
+            BundleManifest.FileEntry f = BundleManifest.FileEntry.ofBlob(d);
+            if (graphs.isPresent()) {
+                List<Integer> users = new ArrayList<>();
+                for (int i = 0; i < images.size(); i++) {
+                    if (graphs.get().get(i).contains(d.digest())) {
+                        users.add(i);
+                    }
+                }
+                if (users.isEmpty()) {
+                    throw new UsageException("writing bundle " + out + ": blob " + d.digest() + " is in no image's graph");
+                }
+                f = f.withImages(users);
+            }
+            files.add(f);
         }
         BundleManifest manifest;
         try {
@@ -138,7 +156,7 @@ public final class BundleWriter {
                     tar.write(e.getValue());
                     tar.closeArchiveEntry();
                 }
-                GraphChecker graph = new GraphChecker("writing bundle " + out, blobs::containsKey);
+                GraphChecker graph = new GraphChecker("writing bundle " + out, blobs::containsKey, manifest);
                 byte[] buf = new byte[COPY_BUFFER];
                 for (Descriptor d : blobs.values()) {
                     copyBlob(tar, d, opener, graph, buf, progress, out);

@@ -35,13 +35,26 @@ final class GraphChecker {
     private final Map<Digest, Platform> configPlatform = new HashMap<>();
     private final Map<Digest, Digest> manifestConfig = new HashMap<>();
     private final Map<Digest, List<Platform>> platformsOf = new HashMap<>();
+    /** When bundle.json routes blobs to images: the manifest whose lists are checked, else null. */
+    private final BundleManifest routing;
+    /** With routing: each manifest's and index's references (digests only). */
+    private final Map<Digest, List<Digest>> edges = new HashMap<>();
 
     /**
      * @param listedLater tells whether a digest not seen yet is still to come (for the error message)
      */
     GraphChecker(String where, Predicate<Digest> listedLater) {
+        this(where, listedLater, null);
+    }
+
+    /**
+     * @param manifest when it is {@link BundleManifest#routed()}, every file's images list is
+     *                 checked to be exactly the images whose graph references the file
+     */
+    GraphChecker(String where, Predicate<Digest> listedLater, BundleManifest manifest) {
         this.where = where;
         this.listedLater = listedLater;
+        this.routing = manifest != null && manifest.routed() ? manifest : null;
     }
 
     /** True when this media type's content must be given to {@link #json} (it is small and parsed). */
@@ -69,6 +82,7 @@ final class GraphChecker {
                 for (Descriptor r : m.blobs()) {
                     requireBefore(r, "manifest " + d.digest());
                 }
+                route(d, m.blobs(), "manifest");
                 if (m.config().mediaType().isImageConfig() && !configPlatform.containsKey(m.config().digest())) {
                     // listed under another type, it was not parsed: its platform would go unchecked
                     throw new VerificationException(where + ": manifest " + d.digest() + " references " + m.config().digest() + " as "
@@ -94,7 +108,9 @@ final class GraphChecker {
                     }
                 }
                 platformsOf.put(d.digest(), ps);
+                route(d, idx.manifests(), "index");
             }
+            tops(d);
         } else if (mt.isImageConfig()) {
             try {
                 configPlatform.put(d.digest(), ImageConfig.parse(bytes, where + ": config " + d.digest()).platform());
@@ -123,6 +139,63 @@ final class GraphChecker {
                         + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + actual);
             }
         }
+    }
+
+    /**
+     * Routing, downwards: every image listed for a manifest must be listed for each file it
+     * references (so every file of an image's graph lists the image).
+     */
+    private void route(Descriptor d, List<Descriptor> refs, String kind) {
+        if (routing == null) {
+            return;
+        }
+        List<Integer> mine = users(d.digest());
+        List<Digest> out = new ArrayList<>(refs.size());
+        for (Descriptor r : refs) {
+            List<Integer> theirs = users(r.digest());
+            for (int i : mine) {
+                if (!theirs.contains(i)) {
+                    throw new VerificationException(where + ": bundle.json does not list image " + routing.images().get(i).source() + " for "
+                            + r.digest() + ", which its " + kind + " " + d.digest() + " references");
+                }
+            }
+            out.add(r.digest());
+        }
+        edges.put(d.digest(), out);
+    }
+
+    /**
+     * Routing, exactness: when an image's top passes, its whole graph has passed; the files that
+     * list the image must be exactly that graph (none listed that it does not reference).
+     */
+    private void tops(Descriptor d) {
+        if (routing == null) {
+            return;
+        }
+        List<BundleImage> images = routing.images();
+        for (int i = 0; i < images.size(); i++) {
+            if (!images.get(i).digest().equals(d.digest())) {
+                continue;
+            }
+            java.util.Set<Digest> graph = new java.util.HashSet<>();
+            java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>(List.of(d.digest()));
+            while (!todo.isEmpty()) {
+                Digest x = todo.pop();
+                if (graph.add(x)) {
+                    todo.addAll(edges.getOrDefault(x, List.of()));
+                }
+            }
+            for (BundleManifest.FileEntry f : routing.files()) {
+                if (f.images().isPresent() && f.images().get().contains(i) && !graph.contains(f.sha256())) {
+                    throw new VerificationException(where + ": bundle.json lists image " + images.get(i).source() + " for " + f.sha256()
+                            + ", which its graph does not reference");
+                }
+            }
+        }
+    }
+
+    private List<Integer> users(Digest d) {
+        return routing.blob(d).flatMap(BundleManifest.FileEntry::images).orElse(List.of());
     }
 
     private void checkPlatform(Digest index, Descriptor entry, Platform claimed) {

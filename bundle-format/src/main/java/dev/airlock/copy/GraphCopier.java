@@ -74,6 +74,137 @@ public final class GraphCopier {
         void accept(Descriptor blob, InputStream content);
     }
 
+    /**
+     * Where one image goes when its graph becomes known only as a {@link RoutedSource} passes.
+     * {@code tags} are applied by {@link #tag} on the outcome, as for {@link CopyJob}.
+     */
+    public record Destination(ImageStore target, String repository, List<String> tags) {
+        public Destination {
+            Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(repository, "repository");
+            tags = List.copyOf(tags);
+        }
+    }
+
+    /** A source read once, in its own (dependency) order, whose items say which destinations need them. */
+    @FunctionalInterface
+    public interface RoutedSource {
+        void forEach(RoutedSink sink);
+    }
+
+    /** Receives the items of a {@link RoutedSource}; destinations are indexes into the destination list. */
+    public interface RoutedSink {
+        /** A config or layer, its content verifying itself (as in {@link SequentialSource}). */
+        void blob(Descriptor blob, List<Integer> destinations, InputStream content);
+
+        /**
+         * A manifest or index, verified, passing after everything it references: pushed by
+         * digest (never tagged here) to each destination that has not failed.
+         */
+        void manifest(RawManifest manifest, List<Integer> destinations);
+    }
+
+    /** The outcomes of {@link #copyRouted}, and how many manifests were actually written. */
+    public record RoutedCopy(List<ImageOutcome> outcomes, long manifestsWritten) {
+        public RoutedCopy {
+            outcomes = List.copyOf(outcomes);
+        }
+    }
+
+    /**
+     * Like {@link #copySequential}, for a source whose graphs are not known before it passes (a
+     * {@code .tar.zst} bundle whose bundle.json routes each blob to its images): each blob is
+     * placed as it passes into every destination listed for it (skip / upload into the first;
+     * mount into the others, else upload again from the first one's verified copy, since the
+     * source cannot be read twice), and each manifest is pushed by digest as it passes (the source
+     * guarantees everything it references passed before). No tags. When the source has passed,
+     * {@code plans} (one per destination, known by then) make the outcomes for {@link #tag}.
+     * An exception of the source itself (a verification failure) propagates.
+     */
+    public RoutedCopy copyRouted(List<Destination> destinations, long totalBytes, RoutedSource source,
+                                 java.util.function.Supplier<List<ImagePlan>> plans) {
+        long started = System.nanoTime();
+        int n = destinations.size();
+        AirlockException[] failures = new AirlockException[n];
+        AtomicLongArray pushed = new AtomicLongArray(n);
+        AtomicLongArray skipped = new AtomicLongArray(n);
+        AtomicLongArray mounted = new AtomicLongArray(n);
+        AtomicBoolean stop = new AtomicBoolean();
+        long[] manifestsWritten = new long[1];
+        options.progress().begin("copying", totalBytes, n);
+        try {
+            source.forEach(new RoutedSink() {
+                @Override
+                public void blob(Descriptor blob, List<Integer> to, InputStream content) {
+                    BlobWork w = new BlobWork(blob, null, "the source");
+                    for (int j : to) {
+                        Destination d = destinations.get(j);
+                        w.add(d.target(), d.repository(), j);
+                    }
+                    runBlob(w, w.once(content), failures, stop, pushed, skipped, mounted);
+                }
+
+                @Override
+                public void manifest(RawManifest m, List<Integer> to) {
+                    Map<ImageStore, Set<String>> done = new IdentityHashMap<>();
+                    for (int j : to) {
+                        Destination d = destinations.get(j);
+                        synchronized (failures) {
+                            if (failures[j] != null || stop.get()) {
+                                continue;
+                            }
+                        }
+                        if (!done.computeIfAbsent(d.target(), k -> new HashSet<>()).add(d.repository())) {
+                            continue;
+                        }
+                        try {
+                            if (pushManifest(d.target(), d.repository(), m)) {
+                                manifestsWritten[0]++;
+                            }
+                        } catch (RuntimeException e) {
+                            AirlockException a = Workers.unwrap(e);
+                            synchronized (failures) {
+                                for (int k : to) {
+                                    Destination o = destinations.get(k);
+                                    if (failures[k] == null && o.target() == d.target() && o.repository().equals(d.repository())) {
+                                        failures[k] = a;
+                                    }
+                                }
+                            }
+                            if (options.failFast()) {
+                                stop.set(true);
+                            }
+                        }
+                    }
+                }
+            });
+        } finally {
+            options.progress().end();
+        }
+        List<ImagePlan> ps = plans.get();
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        List<ImageOutcome> out = new ArrayList<>(n);
+        for (int j = 0; j < n; j++) {
+            AirlockException f = failures[j];
+            if (f == null && stop.get()) {
+                f = new dev.airlock.error.InternalException("not copied: stopped after an earlier failure", null);
+            }
+            Destination d = destinations.get(j);
+            CopyJob job = new CopyJob(ps.get(j), d.target(), d.repository(), d.tags());
+            if (f == null) {
+                for (RawManifest m : job.plan().manifests()) {
+                    if (d.target().headManifest(d.repository(), m.digest().toString()).isEmpty()) {
+                        f = new dev.airlock.error.InternalException(job.describe() + ": manifest " + m.digest()
+                                + " of the plan did not pass in the source", null);
+                        break;
+                    }
+                }
+            }
+            out.add(new ImageOutcome(job, Optional.ofNullable(f), pushed.get(j), skipped.get(j), mounted.get(j), took));
+        }
+        return new RoutedCopy(out, manifestsWritten[0]);
+    }
+
     private List<ImageOutcome> run(List<CopyJob> jobs, SequentialSource sequential) {
         long started = System.nanoTime();
         int n = jobs.size();
@@ -88,7 +219,8 @@ public final class GraphCopier {
         for (int j = 0; j < n; j++) {
             CopyJob job = jobs.get(j);
             for (Descriptor d : job.plan().blobs()) {
-                work.computeIfAbsent(d.digest(), k -> new BlobWork(d, job.plan().source())).add(job, j);
+                work.computeIfAbsent(d.digest(), k -> new BlobWork(d, job.plan().source(), job.plan().source().store().describe()))
+                        .add(job.target(), job.targetRepository(), j);
             }
         }
         long total = work.values().stream().mapToLong(w -> w.blob.size()).sum();
@@ -202,28 +334,41 @@ public final class GraphCopier {
 
     private void pushManifests(CopyJob job) {
         for (RawManifest m : job.plan().manifests()) {
-            String ref = m.digest().toString();
-            if (job.target().headManifest(job.targetRepository(), ref).isEmpty()) {
-                job.target().pushManifest(job.targetRepository(), ref, m);
-            }
+            pushManifest(job.target(), job.targetRepository(), m);
         }
+    }
+
+    /** Pushes {@code m} by digest unless the repository has it; true when it was written. */
+    private static boolean pushManifest(ImageStore target, String repository, RawManifest m) {
+        String ref = m.digest().toString();
+        if (target.headManifest(repository, ref).isPresent()) {
+            return false;
+        }
+        target.pushManifest(repository, ref, m);
+        return true;
     }
 
     /** One unique blob and every target repository that needs it. */
     private final class BlobWork {
         private final Descriptor blob;
+        /** The source image (null for a routed source). */
         private final SourceImage source;
+        /** The source, for messages. */
+        private final String from;
+        /** The content can be read only once (a sequential source). */
+        private boolean oneShot;
         /** target store → repository → first job index needing it there. */
         private final Map<ImageStore, Map<String, Integer>> destinations = new IdentityHashMap<>();
         private final List<Integer> allJobs = new ArrayList<>();
 
-        BlobWork(Descriptor blob, SourceImage source) {
+        BlobWork(Descriptor blob, SourceImage source, String from) {
             this.blob = blob;
             this.source = source;
+            this.from = from;
         }
 
-        void add(CopyJob job, int index) {
-            destinations.computeIfAbsent(job.target(), k -> new LinkedHashMap<>()).putIfAbsent(job.targetRepository(), index);
+        void add(ImageStore target, String repository, int index) {
+            destinations.computeIfAbsent(target, k -> new LinkedHashMap<>()).putIfAbsent(repository, index);
             allJobs.add(index);
         }
 
@@ -239,11 +384,12 @@ public final class GraphCopier {
 
         /** Content that can be opened once (a sequential source). */
         ImageStore.BlobContent once(InputStream content) {
+            oneShot = true;
             AtomicBoolean opened = new AtomicBoolean();
             // a sequential source gives verifying streams too (SequentialSource's contract)
             return ImageStore.BlobContent.selfVerifying(() -> {
                 if (opened.getAndSet(true)) {
-                    throw new IOException("blob " + blob.digest() + " of " + source.store().describe()
+                    throw new IOException("blob " + blob.digest() + " of " + from
                             + " can be read only once (sequential source); run the job again to resume");
                 }
                 return content;
@@ -253,6 +399,8 @@ public final class GraphCopier {
         void run(ImageStore.BlobContent content, AtomicLongArray pushed, AtomicLongArray skipped, AtomicLongArray mounted) {
             boolean counted = false;
             boolean read = false;
+            ImageStore copyStore = null; // where a verified copy is once the one-shot content is read
+            String copyRepo = null;
             for (var byStore : destinations.entrySet()) {
                 ImageStore target = byStore.getKey();
                 String holder = null;
@@ -276,16 +424,28 @@ public final class GraphCopier {
                         counted = true;
                     } else {
                         boolean first = !counted;
+                        ImageStore.BlobContent from = content;
+                        if (oneShot && read && copyStore != null) {
+                            // the source passed already: upload again from the verified copy in the target
+                            ImageStore s = copyStore;
+                            String r = copyRepo;
+                            from = ImageStore.BlobContent.selfVerifying(() -> s.openBlob(r, blob));
+                        }
+                        ImageStore.BlobContent src = from;
                         ImageStore.BlobContent counting = () -> {
-                            InputStream in = content.open();
+                            InputStream in = src.open();
                             return first ? new CountingInputStream(in, options.progress()) : in;
                         };
-                        target.pushBlob(repo, blob, content.verifiesItself() ? ImageStore.BlobContent.selfVerifying(counting) : counting);
+                        target.pushBlob(repo, blob, src.verifiesItself() ? ImageStore.BlobContent.selfVerifying(counting) : counting);
                         pushed.addAndGet(job, blob.size());
                         counted = true;
                         read = true;
                     }
                     holder = repo;
+                    if (copyStore == null) {
+                        copyStore = target;
+                        copyRepo = repo;
+                    }
                 }
             }
         }
@@ -295,7 +455,7 @@ public final class GraphCopier {
             try (InputStream in = new CountingInputStream(content.open(), options.progress())) {
                 in.transferTo(OutputStream.nullOutputStream());
             } catch (IOException e) {
-                throw new LocalIoException("reading blob " + blob.digest() + " from " + source.store().describe() + ": " + e.getMessage(), e);
+                throw new LocalIoException("reading blob " + blob.digest() + " from " + from + ": " + e.getMessage(), e);
             }
         }
     }

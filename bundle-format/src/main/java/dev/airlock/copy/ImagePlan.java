@@ -31,6 +31,14 @@ public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> or
         return blobs.stream().mapToLong(Descriptor::size).sum();
     }
 
+    /** Every file of the graph: blobs and manifests (what a bundle lists as used by this image). */
+    public java.util.Set<Digest> digests() {
+        java.util.Set<Digest> out = new java.util.LinkedHashSet<>();
+        blobs.forEach(b -> out.add(b.digest()));
+        manifests.forEach(m -> out.add(m.digest()));
+        return out;
+    }
+
     /** The digest of the top-level manifest as it will be written. */
     public Digest digest() {
         return top.digest();

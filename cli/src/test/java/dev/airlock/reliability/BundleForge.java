@@ -48,6 +48,10 @@ final class BundleForge {
 
     final Map<Digest, Blob> blobs = new LinkedHashMap<>();
     final List<BundleImage> images = new ArrayList<>();
+    /** Per image (from {@link #image(String, TestImage)}): the digests of its graph. */
+    final List<java.util.Set<Digest>> graphs = new ArrayList<>();
+    /** When set: bundle.json's {@code files[].images} for each blob (true or forged). */
+    Map<Digest, List<Integer>> routes;
 
     /** Adds blob (once) in dependency order. */
     Descriptor add(MediaType mt, byte[] bytes) {
@@ -61,12 +65,33 @@ final class BundleForge {
         img.blobs().forEach(b -> add(b.descriptor().mediaType(), b.bytes()));
         img.children().forEach(c -> add(c.mediaType(), c.bytes()));
         add(img.top().mediaType(), img.top().bytes());
+        java.util.Set<Digest> g = new java.util.HashSet<>();
+        img.blobs().forEach(b -> g.add(b.digest()));
+        img.children().forEach(c -> g.add(c.digest()));
+        g.add(img.top().digest());
+        graphs.add(g);
         images.add(BundleImage.of(Fixture.ref(source), img.top().descriptor(), img.platforms().stream().map(TestImages.PlatformImage::platform).toList()));
         return this;
     }
 
     BundleForge image(String source, RawManifest top, List<dev.airlock.model.Platform> platforms) {
         images.add(BundleImage.of(Fixture.ref(source), top.descriptor(), platforms));
+        return this;
+    }
+
+    /** Lists for each blob the images using it (the truth, from the images' graphs), then lets {@code edit} lie. */
+    BundleForge routed(java.util.function.Consumer<Map<Digest, List<Integer>>> edit) {
+        routes = new LinkedHashMap<>();
+        for (Digest d : blobs.keySet()) {
+            List<Integer> users = new ArrayList<>();
+            for (int i = 0; i < graphs.size(); i++) {
+                if (graphs.get(i).contains(d)) {
+                    users.add(i);
+                }
+            }
+            routes.put(d, users);
+        }
+        edit.accept(routes);
         return this;
     }
 
@@ -93,7 +118,8 @@ final class BundleForge {
         List<Blob> listed = new ArrayList<>(listedOnly);
         listed.addAll(blobs.values());
         for (Blob b : listed) {
-            files.add(BundleManifest.FileEntry.ofBlob(b.descriptor()));
+            BundleManifest.FileEntry f = BundleManifest.FileEntry.ofBlob(b.descriptor());
+            files.add(routes == null ? f : f.withImages(routes.getOrDefault(b.digest(), List.of(0))));
         }
         byte[] json = bundleJsonEdit.apply(BundleManifest.create(UUID.randomUUID(), Instant.now(), new BundleManifest.Tool("forge", "1"),
                 images, files).bytes());

@@ -179,6 +179,62 @@ class HostileImportTest {
         }
     }
 
+    // ---- files[].images (which images use each blob): signed, but checked against the graph
+
+    @Test
+    void theForgeMakesImportableRoutedBundles() {
+        TestImage other = TestImages.image("other").oci().layerSize(1024).build();
+        Path p = new BundleForge().image("example.com/victim:1.0", good).image("example.com/other:1.0", other).routed(r -> { })
+                .write(dir.resolve("routed-ok.tar.zst"), signer, true, UnaryOperator.identity(), List.of(), 0);
+        Run r = importRun(p);
+        assertEquals(0, r.code, r.err);
+        assertEquals(2, RegistryAudit.assertConsistent(registry).tagCount());
+    }
+
+    @Test
+    void routingListsAnImageForABlobItDoesNotUse() {
+        // a layer of the victim is also routed to the other image's repository: caught when that
+        // image's top passes, before it is pushed; no tag anywhere
+        TestImage other = TestImages.image("other").oci().layerSize(1024).build();
+        routingLie(other, r -> r.put(good.blobs().get(good.blobs().size() - 1).digest(), List.of(0, 1)), "which its graph does not reference");
+    }
+
+    @Test
+    void routingOmitsAnImageThatUsesTheBlob() {
+        TestImage other = TestImages.image("other").oci().layerSize(1024).build();
+        routingLie(other, r -> r.put(good.blobs().get(good.blobs().size() - 1).digest(), List.of(1)), "bundle.json does not list image");
+    }
+
+    @Test
+    void routingWhereAnImagesTopDoesNotListIt() {
+        // structural: refused when bundle.json is parsed, before anything is pushed, even from a .tar.zst
+        TestImage other = TestImages.image("other").oci().layerSize(1024).build();
+        for (boolean zstd : new boolean[] {false, true}) {
+            String entry = good.top().digest().hex() + "\",\"mediaType\":\"" + good.top().mediaType() + "\",\"images\":[";
+            UnaryOperator<byte[]> lie = json -> {
+                String t = new String(json, StandardCharsets.UTF_8);
+                assertTrue(t.contains(entry + "0]"), t);
+                return t.replace(entry + "0]", entry + "1]").getBytes(StandardCharsets.UTF_8); // signed after the edit
+            };
+            Path p = new BundleForge().image("example.com/victim:1.0", good).image("example.com/other:1.0", other).routed(r -> { })
+                    .write(dir.resolve("top" + (zstd ? ".tar.zst" : ".tar")), signer, zstd, lie, List.of(), 0);
+            refused(p, "does not list it");
+        }
+    }
+
+    /** A .tar refuses at open (nothing pushed); a .tar.zst read once refuses mid-stream: exit 3, one line, no tag, consistent. */
+    private void routingLie(TestImage other, java.util.function.Consumer<java.util.Map<dev.airlock.model.Digest, List<Integer>>> lie, String fragment) {
+        BundleForge f = new BundleForge().image("example.com/victim:1.0", good).image("example.com/other:1.0", other).routed(lie);
+        refused(f.write(dir.resolve("lie.tar"), signer), fragment);
+        Run r = importRun(f.write(dir.resolve("lie.tar.zst"), signer, true, UnaryOperator.identity(), List.of(), 0));
+        List<String> lines = r.err.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(ExitCodes.VERIFICATION, r.code, r.err);
+        assertEquals(1, lines.size(), "stderr must be one line: " + r.err);
+        assertTrue(lines.get(0).contains(fragment), lines.get(0));
+        RegistryAudit.Report audit = RegistryAudit.assertConsistent(registry);
+        assertEquals(0, audit.tagCount(), audit.toString());
+    }
+
     // ---- helpers
 
     private static RawManifest manifest(BundleForge f, Descriptor cfg, Descriptor layer) {

@@ -191,7 +191,8 @@ public final class Exporter {
         for (ImagePlan p : plans) {
             images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest()));
         }
-        WriteOptions options = WriteOptions.defaults();
+        // bundle.json says which images use each blob, so an import can stream a .tar.zst once
+        WriteOptions options = WriteOptions.defaults().withImageGraphs(plans.stream().map(ImagePlan::digests).toList());
         if (request.signer().isPresent()) {
             options = options.withSigner(request.signer().get());
         }

@@ -16,6 +16,8 @@ import dev.airlock.importer.ImageReport.Status;
 import dev.airlock.model.ImageReference;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.store.ImageStore;
+import dev.airlock.model.Descriptor;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -38,13 +40,19 @@ import java.util.Optional;
  *     keyed by digest).</li>
  * </ol>
  * An uncompressed {@code .tar} is read with positional reads by {@code jobs} workers. A
- * {@code .tar.zst} can only be read front to back: a first pass verifies the whole bundle and
- * keeps its manifests and configs (small) in memory, a second pass streams each blob to the
- * registry as it passes. No extraction, no temporary files.
+ * {@code .tar.zst} can only be read front to back, and is read ONCE when its bundle.json lists the
+ * images using each blob ({@code files[].images}, checked against the graph by the reader): each
+ * blob goes to its images' repositories as it passes (upload into the first, mount into the
+ * others), each manifest is pushed by digest as it passes (after its blobs), tags after the
+ * stream ended with everything verified. A .tar.zst without those lists (older writers) is read
+ * twice: a verifying pass that keeps manifests and configs (small) in memory, then a pass that
+ * streams the blobs. No extraction, no temporary files.
  */
 public final class Importer {
     private final ImageStore target;
     private final ProgressListener progress;
+    /** Opens the bundle (a test counts the reads of a file through it). */
+    private java.util.function.BiFunction<java.nio.file.Path, dev.airlock.sign.TrustPolicy, BundleArchive> opener = BundleArchive::open;
 
     /**
      * @param target   the registry named by the request's mapping (the caller opens and closes it)
@@ -53,6 +61,12 @@ public final class Importer {
     public Importer(ImageStore target, ProgressListener progress) {
         this.target = Objects.requireNonNull(target, "target");
         this.progress = Objects.requireNonNull(progress, "progress");
+    }
+
+    /** Test hook: every open of the bundle goes through {@code open}. */
+    Importer withOpener(java.util.function.BiFunction<java.nio.file.Path, dev.airlock.sign.TrustPolicy, BundleArchive> open) {
+        this.opener = Objects.requireNonNull(open, "open");
+        return this;
     }
 
     /**
@@ -66,13 +80,16 @@ public final class Importer {
         List<BundleImage> images;
         String signature;
         boolean randomAccess;
-        try (BundleArchive archive = BundleArchive.open(request.bundle(), request.trust())) {
+        try (BundleArchive archive = opener.apply(request.bundle(), request.trust())) {
             signature = archive.signature().describe();
             if (archive.signature().status() != dev.airlock.sign.SignatureInfo.Status.TRUSTED) {
                 progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
             }
             images = archive.images();
             randomAccess = archive.randomAccess();
+            if (!randomAccess && !request.dryRun() && archive.manifest().routed()) {
+                return streamOnce(request, archive, signature, t0);
+            }
             ImageStore source = archive;
             if (!randomAccess) {
                 source = readHeads(archive);
@@ -99,7 +116,7 @@ public final class Importer {
                 for (int i = 0; i < jobs.size(); i++) {
                     PlanPreview p = previews.get(i);
                     CopyJob job = jobs.get(i);
-                    reports.add(report(request, images.get(i), job, request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
+                    reports.add(report(request, images.get(i), request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
                             0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, seconds(t0)));
                 }
                 return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
@@ -113,7 +130,7 @@ public final class Importer {
                 outcomes = copier.copy(jobs);
             } else {
                 outcomes = null;
-                try (BundleArchive again = BundleArchive.open(request.bundle(), request.trust())) {
+                try (BundleArchive again = opener.apply(request.bundle(), request.trust())) {
                     checkSame(archive, again);
                     outcomes = copier.copySequential(jobs, sink -> again.stream((f, in) -> sink.accept(f.descriptor(), in), ProgressListener.NONE));
                 } catch (AirlockException e) {
@@ -122,6 +139,83 @@ public final class Importer {
             }
             return finish(request, images, jobs, outcomes, aborted, copier, signature, t0);
         }
+    }
+
+    /**
+     * A .tar.zst whose bundle.json routes each blob to its images: one pass. Blobs and manifests
+     * are placed as they pass (the reader has verified each manifest and checked the routing
+     * before handing it over); the plans are made from the kept manifests and configs when the
+     * stream has ended, then tags.
+     */
+    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0) {
+        List<BundleImage> images = archive.images();
+        List<GraphCopier.Destination> destinations = new ArrayList<>();
+        for (BundleImage img : images) {
+            ImageReference dst = request.mapping().map(img.source());
+            destinations.add(new GraphCopier.Destination(target, dst.repository(), dst.tag().isEmpty() ? List.of() : List.of(dst.tag())));
+        }
+        long total = archive.manifest().files().stream().filter(f -> f.isBlob() && !f.descriptor().mediaType().isManifest())
+                .mapToLong(dev.airlock.bundle.BundleManifest.FileEntry::size).sum();
+        BundleHeads heads = new BundleHeads(archive.describe());
+        GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), true, false, progress));
+        GraphCopier.RoutedCopy copied;
+        try {
+            copied = copier.copyRouted(destinations, total, sink -> archive.stream((f, in) -> {
+                Descriptor d = f.descriptor();
+                List<Integer> to = f.images().orElseThrow(() -> new InternalException(archive.describe() + ": " + f.path() + " has no images list", null));
+                InputStream content = in;
+                if (BundleHeads.keeps(d)) {
+                    byte[] bytes = in.readAllBytes();
+                    heads.add(d, bytes);
+                    if (d.mediaType().isManifest()) {
+                        sink.manifest(heads.fetchManifest("", d.digest().toString()), to);
+                        return;
+                    }
+                    content = new java.io.ByteArrayInputStream(bytes);
+                }
+                sink.blob(d, to, content);
+            }, ProgressListener.NONE), () -> plan(heads, images, request.jobs()));
+        } catch (AirlockException e) {
+            return finish(request, images, null, null, e, copier, signature, t0);
+        }
+        List<ImageOutcome> outcomes = copied.outcomes();
+        List<CopyJob> jobs = outcomes.stream().map(ImageOutcome::job).toList();
+        boolean nothingWritten = copied.manifestsWritten() == 0
+                && outcomes.stream().allMatch(o -> o.ok() && o.bytesPushed() == 0 && o.bytesMounted() == 0);
+        if (nothingWritten && jobs.stream().allMatch(Importer::tagsInPlace)) {
+            List<ImageReport> reports = new ArrayList<>();
+            for (int i = 0; i < jobs.size(); i++) {
+                reports.add(report(request, images.get(i), Status.OK, Optional.of("up to date"), 0, outcomes.get(i).bytesSkipped(), 0, 0, seconds(t0)));
+            }
+            return new ImportResult(request.bundle(), signature, request.mapping().toString(), false, true, false, reports, seconds(t0));
+        }
+        return finish(request, images, jobs, outcomes, null, copier, signature, t0);
+    }
+
+    private static boolean tagsInPlace(CopyJob job) {
+        for (String tag : job.tags()) {
+            Optional<Descriptor> current = job.target().headManifest(job.targetRepository(), tag);
+            if (current.isEmpty() || !current.get().digest().equals(job.plan().digest())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Plans every image from the manifests and configs kept while the bundle streamed. */
+    private static List<ImagePlan> plan(BundleHeads heads, List<BundleImage> images, int jobs) {
+        List<SourceImage> sources = new ArrayList<>();
+        for (BundleImage img : images) {
+            sources.add(new SourceImage(img.source(), heads, img.source().repository(), img.digest().toString()));
+        }
+        List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, jobs);
+        for (int i = 0; i < images.size(); i++) {
+            if (!plans.get(i).digest().equals(images.get(i).digest())) {
+                throw new InternalException("planned " + plans.get(i).digest() + " for " + images.get(i).source() + ", bundle says "
+                        + images.get(i).digest(), null);
+            }
+        }
+        return plans;
     }
 
     private ImportResult finish(ImportRequest request, List<BundleImage> images, List<CopyJob> jobs, List<ImageOutcome> outcomes,
@@ -148,13 +242,13 @@ public final class Importer {
             }
         }
         List<ImageReport> reports = new ArrayList<>();
-        for (int i = 0; i < jobs.size(); i++) {
+        for (int i = 0; i < images.size(); i++) {
             ImageOutcome o = outcomes == null ? null : outcomes.get(i);
             AirlockException own = o == null ? aborted : o.failure().orElse(null);
             Status status = own != null ? Status.FAILED : tagged ? Status.OK : Status.NOT_ATTEMPTED;
             Optional<String> detail = own != null ? Optional.of(own.getMessage())
                     : tagged ? Optional.empty() : Optional.of("arrived complete, but not tagged because another image failed");
-            reports.add(report(request, images.get(i), jobs.get(i), status, detail,
+            reports.add(report(request, images.get(i), status, detail,
                     o == null ? 0 : o.bytesPushed(), o == null ? 0 : o.bytesSkipped(), o == null ? 0 : o.bytesMounted(), 0,
                     o == null ? seconds(t0) : o.duration().toNanos() / 1e9));
         }
@@ -217,10 +311,10 @@ public final class Importer {
         }
     }
 
-    private static ImageReport report(ImportRequest request, BundleImage img, CopyJob job, Status status, Optional<String> detail,
+    private static ImageReport report(ImportRequest request, BundleImage img, Status status, Optional<String> detail,
                                       long uploaded, long skipped, long mounted, int toPush, double seconds) {
         ImageReference dst = request.mapping().map(img.source());
-        return new ImageReport(img.source(), dst, Optional.of(job.plan().digest()), job.plan().platforms(), status, detail,
+        return new ImageReport(img.source(), dst, Optional.of(img.digest()), img.platforms(), status, detail,
                 uploaded, skipped, mounted, toPush, seconds);
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.airlock.bundle.BundleArchive;
 import dev.airlock.error.ExitCodes;
 import dev.airlock.error.VerificationException;
 import dev.airlock.importer.ImageReport.Status;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -159,21 +161,68 @@ class ImporterTest {
     }
 
     @Test
-    void importsAZstdBundleInTwoSequentialPasses() {
-        Path zst = TestBundles.write(tmp.resolve("images.tar.zst"), a, refs, Optional.of(signer), true);
+    void importsAnOldStyleZstdBundleInTwoSequentialPasses() {
+        Path zst = TestBundles.write(tmp.resolve("old.tar.zst"), a, refs, Optional.of(signer), true, false);
+        try (BundleArchive arch = BundleArchive.open(zst, trust)) {
+            assertFalse(arch.manifest().routed(), "written without files[].images");
+        }
         AtomicLong bytes = new AtomicLong();
-        ImportResult r = importInto(b, regB.host() + "/zst", zst, trust, false, new ProgressListener() {
+        AtomicInteger opens = new AtomicInteger();
+        ImportResult r = counted(b, opens, new ProgressListener() {
             @Override
             public void bytes(long delta) {
                 bytes.addAndGet(delta);
             }
-        });
+        }).run(new ImportRequest(zst, TargetMapping.parse(regB.host() + "/zst", false), trust, 4, false));
         assertTrue(r.ok() && r.tagged(), r.toString());
+        assertEquals(2, opens.get(), "an old-style .tar.zst is read twice (verify, then push)");
         assertArrived(b, oci, "zst/team/app");
         assertArrived(b, docker, "zst/rancher/pause");
         assertArrived(b, single, "zst/tool");
         assertTrue(bytes.get() > r.bytesUploaded(), "the verifying pass is reported as progress too");
         assertTrue(importInto(b, regB.host() + "/zst", zst, trust, false, ProgressListener.NONE).upToDate());
+    }
+
+    @Test
+    void importsARoutedZstdBundleReadingTheFileOnce() {
+        // the same OCI image in a second repository: its whole graph is shared across repositories,
+        // and app and pause share base layers (baseSeed 3)
+        oci.pushTo(a, "team/app-copy");
+        List<ImageReference> four = new ArrayList<>(refs);
+        four.add(ref("team/app-copy:1.0"));
+        Path zst = TestBundles.write(tmp.resolve("routed.tar.zst"), a, four, Optional.of(signer), true);
+        try (BundleArchive arch = BundleArchive.open(zst, trust)) {
+            assertTrue(arch.manifest().routed());
+            assertTrue(arch.manifest().files().stream().anyMatch(f -> f.images().map(l -> l.size() > 1).orElse(false)), "shared blobs");
+        }
+        AtomicInteger opens = new AtomicInteger();
+        ImportRequest req = new ImportRequest(zst, TargetMapping.parse(regB.host() + "/once", false), trust, 4, false);
+        ImportResult r = counted(b, opens, ProgressListener.NONE).run(req);
+        assertTrue(r.ok() && r.tagged(), r.toString());
+        assertEquals(1, opens.get(), "a routed .tar.zst is read exactly once");
+        assertTrue(r.bytesMounted() > 0, "blobs shared across repositories are uploaded once and mounted: " + r);
+        assertArrived(b, oci, "once/team/app");
+        assertArrived(b, oci, "once/team/app-copy");
+        assertArrived(b, docker, "once/rancher/pause");
+        assertArrived(b, single, "once/tool");
+        for (ImageReport i : r.images()) {
+            assertEquals(b.headManifest(i.target().repository(), i.target().tag()).orElseThrow().digest(), i.digest().orElseThrow(), i.toString());
+        }
+
+        opens.set(0);
+        ImportResult again = counted(b, opens, ProgressListener.NONE).run(req);
+        assertEquals(1, opens.get());
+        assertTrue(again.upToDate(), again.toString());
+        assertEquals(0, again.bytesUploaded());
+        assertEquals(0, again.bytesMounted());
+    }
+
+    /** An importer that counts every open (= every read) of the bundle file. */
+    private static Importer counted(RegistryStore target, AtomicInteger opens, ProgressListener p) {
+        return new Importer(target, p).withOpener((path, policy) -> {
+            opens.incrementAndGet();
+            return BundleArchive.open(path, policy);
+        });
     }
 
     @Test
