@@ -144,7 +144,7 @@ final class BundleReading {
                 graph.blob(d);
                 if (readAll) {
                     VerifyingInputStream in = new VerifyingInputStream(src.content(), d.digest(), d.size(), what);
-                    InputStream counted = new ProgressStream(in, progress);
+                    InputStream counted = new dev.airlock.io.ProgressInputStream(in, progress);
                     if (visitor != null) {
                         visit(visitor, f, counted, where);
                     }
@@ -250,39 +250,6 @@ final class BundleReading {
             }
         } catch (IOException e) {
             throw new LocalIoException(e.getMessage(), e);
-        }
-    }
-
-    /** Reports bytes as they are read. */
-    private static final class ProgressStream extends java.io.FilterInputStream {
-        private final ProgressListener progress;
-
-        ProgressStream(InputStream in, ProgressListener progress) {
-            super(in);
-            this.progress = progress;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                progress.bytes(n);
-            }
-            return n;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int c = in.read();
-            if (c >= 0) {
-                progress.bytes(1);
-            }
-            return c;
-        }
-
-        @Override
-        public void close() {
-            // the archive stays open
         }
     }
 }

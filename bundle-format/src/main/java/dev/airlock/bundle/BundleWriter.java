@@ -282,50 +282,9 @@ public final class BundleWriter {
             return raw;
         }
         if (!keep && opener.alreadyVerified(d)) {
-            return new SizeCheckedStream(raw, d.size(), what);
+            return VerifyingInputStream.sizeOnly(raw, d.size(), what);
         }
         return new VerifyingInputStream(raw, d.digest(), d.size(), what);
-    }
-
-    /** Fails unless exactly {@code size} bytes go by (for content whose digest was checked moments ago). */
-    private static final class SizeCheckedStream extends java.io.FilterInputStream {
-        private final long size;
-        private final String what;
-        private long count;
-
-        SizeCheckedStream(InputStream in, long size, String what) {
-            super(in);
-            this.size = size;
-            this.what = what;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n < 0) {
-                if (count != size) {
-                    throw new dev.airlock.error.DigestMismatchException(what + ": got " + count + " bytes, expected " + size + " (truncated)");
-                }
-                return n;
-            }
-            count += n;
-            if (count > size) {
-                throw new dev.airlock.error.DigestMismatchException(what + ": more than the expected " + size + " bytes");
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            throw new IOException("skip not supported");
-        }
     }
 
     static TarArchiveEntry entry(String name, long size) {

@@ -125,7 +125,7 @@ final class IndexedSource extends EntrySource {
     }
 
     /** {@code length} bytes of a channel from {@code start}, by positional reads (no shared position). */
-    static final class RangeInputStream extends InputStream {
+    static final class RangeInputStream extends dev.airlock.io.BulkInputStream {
         private final FileChannel ch;
         private long pos;
         private final long end;
@@ -136,12 +136,6 @@ final class IndexedSource extends EntrySource {
             this.end = start + length;
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

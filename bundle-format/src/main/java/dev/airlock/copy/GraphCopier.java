@@ -434,7 +434,7 @@ public final class GraphCopier {
                         ImageStore.BlobContent src = from;
                         ImageStore.BlobContent counting = () -> {
                             InputStream in = src.open();
-                            return first ? new CountingInputStream(in, options.progress()) : in;
+                            return first ? new dev.airlock.io.ProgressInputStream(in, options.progress()) : in;
                         };
                         target.pushBlob(repo, blob, src.verifiesItself() ? ImageStore.BlobContent.selfVerifying(counting) : counting);
                         pushed.addAndGet(job, blob.size());
@@ -452,7 +452,7 @@ public final class GraphCopier {
 
         /** Reads the source blob to its end so that it is verified, discarding the bytes. */
         private void drain(ImageStore.BlobContent content) {
-            try (InputStream in = new CountingInputStream(content.open(), options.progress())) {
+            try (InputStream in = new dev.airlock.io.ProgressInputStream(content.open(), options.progress())) {
                 in.transferTo(OutputStream.nullOutputStream());
             } catch (IOException e) {
                 throw new LocalIoException("reading blob " + blob.digest() + " from " + from + ": " + e.getMessage(), e);

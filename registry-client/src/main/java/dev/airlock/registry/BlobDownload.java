@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * and starts again, skips what was already delivered. The caller wraps it in a
  * {@link dev.airlock.io.VerifyingInputStream}, so whatever arrives is verified as one sequence.
  */
-final class BlobDownload extends InputStream {
+final class BlobDownload extends dev.airlock.io.BulkInputStream {
     private final RegistryHttp http;
     private final Supplier<RegistryHttp.Request> request;
     private final Descriptor blob;
@@ -43,12 +43,6 @@ final class BlobDownload extends InputStream {
         return failures;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

@@ -375,19 +375,13 @@ final class BlobUpload {
         }
 
         /** {@code len} bytes of the shared stream; does not close it. */
-        private final class Slice extends InputStream {
+        private final class Slice extends dev.airlock.io.BulkInputStream {
             private long left;
 
             Slice(long len) {
                 this.left = len;
             }
 
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                int n = read(one, 0, 1);
-                return n < 0 ? -1 : one[0] & 0xff;
-            }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {

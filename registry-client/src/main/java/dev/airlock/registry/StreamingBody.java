@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * whatever the body size. {@code onDone} runs once when the stream ends, fails or is closed
  * (it releases the per-registry connection permit).
  */
-final class StreamingBody extends InputStream implements HttpResponse.BodySubscriber<InputStream> {
+final class StreamingBody extends dev.airlock.io.BulkInputStream implements HttpResponse.BodySubscriber<InputStream> {
     private static final Object END = new Object();
 
     private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
@@ -71,12 +71,6 @@ final class StreamingBody extends InputStream implements HttpResponse.BodySubscr
         queue.add(END);
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

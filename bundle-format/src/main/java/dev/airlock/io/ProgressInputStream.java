@@ -1,15 +1,15 @@
-package dev.airlock.copy;
+package dev.airlock.io;
 
 import dev.airlock.progress.ProgressListener;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** Reports every byte read to a progress listener. */
-final class CountingInputStream extends FilterInputStream {
+/** Reports every byte read to a progress listener. Closing it closes the stream it wraps. */
+public final class ProgressInputStream extends FilterInputStream {
     private final ProgressListener progress;
 
-    CountingInputStream(InputStream in, ProgressListener progress) {
+    public ProgressInputStream(InputStream in, ProgressListener progress) {
         super(in);
         this.progress = progress;
     }
@@ -30,5 +30,14 @@ final class CountingInputStream extends FilterInputStream {
             progress.bytes(n);
         }
         return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+        long s = in.skip(n);
+        if (s > 0) {
+            progress.bytes(s);
+        }
+        return s;
     }
 }
