@@ -8,13 +8,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Thread and future helpers for the engine's worker pools. */
-final class Workers {
+/** Thread and future helpers for worker pools (the engine's and its callers'). */
+public final class Workers {
     private Workers() {
     }
 
     /** Daemon threads named {@code airlock-<what>-N}. */
-    static ThreadFactory named(String what) {
+    public static ThreadFactory named(String what) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, "airlock-" + what + "-" + n.incrementAndGet());
@@ -24,7 +24,7 @@ final class Workers {
     }
 
     /** Waits for a future and rethrows its failure as the AirlockException it was. */
-    static <T> T join(Future<T> f) {
+    public static <T> T join(Future<T> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {
@@ -36,7 +36,7 @@ final class Workers {
     }
 
     /** The AirlockException behind a worker failure. */
-    static AirlockException unwrap(Throwable t) {
+    public static AirlockException unwrap(Throwable t) {
         if (t instanceof AirlockException a) {
             return a;
         }

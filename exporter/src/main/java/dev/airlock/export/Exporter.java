@@ -4,6 +4,7 @@ import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleWriter;
 import dev.airlock.bundle.WriteOptions;
 import dev.airlock.bundle.WriteResult;
+import dev.airlock.copy.Workers;
 import dev.airlock.copy.CopyJob;
 import dev.airlock.copy.CopyOptions;
 import dev.airlock.copy.GraphCopier;
@@ -33,7 +34,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -124,7 +124,7 @@ public final class Exporter {
                 gate.failMissing(new InternalException("the fetch ended without all blobs in the cache", null));
                 return outcomes;
             } catch (RuntimeException e) {
-                gate.failMissing(asAirlock(e));
+                gate.failMissing(Workers.unwrap(e));
                 throw e;
             }
         });
@@ -133,16 +133,16 @@ public final class Exporter {
             try {
                 written = write(plans, order, gate, request);
             } catch (RuntimeException e) {
-                AirlockException failure = asAirlock(e);
+                AirlockException failure = Workers.unwrap(e);
                 gate.abort(failure);
                 try {
-                    join(fetched);
+                    Workers.join(fetched);
                 } catch (AirlockException ignored) {
                     // the write's failure is reported (it is the fetch's own when the write waited for it)
                 }
                 throw failure;
             }
-            List<ImageOutcome> outcomes = join(fetched);
+            List<ImageOutcome> outcomes = Workers.join(fetched);
             return result(plans, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
         } finally {
             fetcher.shutdownNow();
@@ -229,20 +229,6 @@ public final class Exporter {
         return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting);
     }
 
-    private static <T> T join(Future<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LocalIoException("interrupted");
-        } catch (ExecutionException e) {
-            throw asAirlock(e.getCause());
-        }
-    }
-
-    private static AirlockException asAirlock(Throwable t) {
-        return t instanceof AirlockException a ? a : new InternalException(String.valueOf(t), t);
-    }
 
     /**
      * Every blob of every image once, in dependency order: all configs and layers first (in
