@@ -224,15 +224,11 @@ final class BundleReading {
     }
 
     private static Descriptor descriptor(JsonNode n, String what) {
-        // reuse the strict descriptor parser of manifests by wrapping it in a one-entry index
-        try {
-            byte[] wrapped = Json.write(Json.mapper().createObjectNode().put("schemaVersion", 2)
-                    .put("mediaType", MediaType.OCI_INDEX.value()).set("manifests", Json.mapper().createArrayNode().add(n)));
-            ManifestView v = dev.airlock.model.RawManifest.of(MediaType.OCI_INDEX, wrapped).view();
-            return v.references().get(0);
-        } catch (InvalidContentException e) {
-            throw new InvalidContentException(what + ": " + e.getMessage());
+        Descriptor d = ManifestView.descriptor(n, what);
+        if (!d.mediaType().isManifest()) {
+            throw new InvalidContentException(what + " has media type " + d.mediaType() + ", not a manifest type");
         }
+        return d;
     }
 
     private static void visit(EntryVisitor visitor, BundleManifest.FileEntry f, InputStream in, String where) {
