@@ -338,13 +338,25 @@ public final class GraphCopier {
         }
     }
 
-    /** Pushes {@code m} by digest unless the repository has it; true when it was written. */
+    /**
+     * Pushes {@code m} by digest unless the repository has it, then reads it back: a registry
+     * that already holds a file under that digest keeps it instead of writing ours (Distribution
+     * does), and after a crash that file can be truncated. A manifest that does not read back
+     * byte-exact is never tagged. True when it was written.
+     */
     private static boolean pushManifest(ImageStore target, String repository, RawManifest m) {
         String ref = m.digest().toString();
         if (target.headManifest(repository, ref).isPresent()) {
             return false;
         }
         target.pushManifest(repository, ref, m);
+        try {
+            target.fetchManifest(repository, ref);
+        } catch (dev.airlock.error.DigestMismatchException | dev.airlock.error.RegistryException e) {
+            throw new dev.airlock.error.RegistryException("manifest " + ref + " pushed to " + target.describe() + " " + repository
+                    + " reads back damaged (" + e.getMessage() + "): the registry keeps a broken copy under that digest, e.g. after"
+                    + " a crash; remove it from the registry's storage (or run its garbage collection) and re-run", 0, List.of("DAMAGED_CONTENT"), e);
+        }
         return true;
     }
 

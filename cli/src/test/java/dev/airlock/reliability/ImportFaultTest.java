@@ -219,17 +219,82 @@ class ImportFaultTest {
         }
     }
 
-    /** The registry (running again) is consistent; a clean re-run completes everything. */
+    /**
+     * The registry (running again) is consistent; a clean re-run completes everything. A SIGKILL
+     * can leave Distribution with a truncated file under a manifest's digest (it writes manifests
+     * in place and later trusts any file under that digest): then the re-run must refuse to tag
+     * (the read-back check), and completes once the operator removed the damaged file.
+     */
     private static void checkAndRerun(RegistryProcess target, String kind) {
         if (!target.isRunning()) {
             target.restart();
         }
         RegistryAudit.assertConsistent(target);
+        java.util.List<Path> damaged = damagedBlobFiles(target.storage());
+        if (!damaged.isEmpty()) {
+            int tagsBefore = RegistryAudit.of(target).tagCount();
+            try (RegistryStore s = RegistryStore.open(target.host(), RegistryOptions.anonymous())) {
+                AirlockException e = org.junit.jupiter.api.Assertions.assertThrows(AirlockException.class,
+                        () -> Fixture.importInto(s, target.host() + "/m", bundle(kind), fx.trust, 4, ProgressListener.NONE));
+                assertTrue(e.getMessage().contains("reads back damaged"), e.getMessage());
+            }
+            assertEquals(tagsBefore, RegistryAudit.of(target).tagCount(), "no tag moved onto a damaged manifest");
+            damaged.forEach(p -> p.toFile().delete());
+        }
         try (RegistryStore s = RegistryStore.open(target.host(), RegistryOptions.anonymous())) {
             ImportResult r = Fixture.importInto(s, target.host() + "/m", bundle(kind), fx.trust, 4, ProgressListener.NONE);
             assertTrue(r.ok() && (r.tagged() || r.upToDate()), r.toString());
         }
         fx.assertComplete(target, "m");
+    }
+
+    /** Blob data files in a Distribution storage tree whose sha256 is not their name. */
+    static java.util.List<Path> damagedBlobFiles(Path storage) {
+        Path blobs = storage.resolve("docker/registry/v2/blobs/sha256");
+        if (!Files.isDirectory(blobs)) {
+            return java.util.List.of();
+        }
+        try (var files = Files.walk(blobs)) {
+            return files.filter(f -> f.getFileName().toString().equals("data")).filter(f -> {
+                try {
+                    return !dev.airlock.model.Digest.sha256(Files.readAllBytes(f)).hex().equals(f.getParent().getFileName().toString());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Deterministic version of the crash damage: a truncated file already sits under the top
+     * manifest's digest. The registry accepts the push (it keeps its file), the read-back catches
+     * it, nothing is tagged; after the damaged file is removed the re-run completes.
+     */
+    @Test
+    void aDamagedManifestFileInTheRegistryIsNeverTagged() throws IOException {
+        try (RegistryProcess target = RegistryProcess.start()) {
+            String hex = fx.oci.top().digest().hex();
+            Path data = target.storage().resolve("docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data");
+            Files.createDirectories(data.getParent());
+            byte[] bytes = fx.oci.top().bytes();
+            Files.write(data, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+            try (RegistryStore s = RegistryStore.open(target.host(), RegistryOptions.anonymous())) {
+                AirlockException e = org.junit.jupiter.api.Assertions.assertThrows(AirlockException.class,
+                        () -> Fixture.importInto(s, target.host() + "/m", fx.tar, fx.trust, 4, ProgressListener.NONE));
+                assertEquals(ExitCodes.REGISTRY, e.exitCode(), e.getMessage());
+                assertTrue(e.getMessage().contains("reads back damaged"), e.getMessage());
+            }
+            assertEquals(0, RegistryAudit.of(target).tagCount(), "nothing tagged");
+            assertEquals(java.util.List.of(data), damagedBlobFiles(target.storage()));
+            Files.delete(data);
+            try (RegistryStore s = RegistryStore.open(target.host(), RegistryOptions.anonymous())) {
+                ImportResult r = Fixture.importInto(s, target.host() + "/m", fx.tar, fx.trust, 4, ProgressListener.NONE);
+                assertTrue(r.ok() && r.tagged(), r.toString());
+            }
+            fx.assertComplete(target, "m");
+        }
     }
 
     private static Path bundle(String kind) {
