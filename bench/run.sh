@@ -139,55 +139,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=../bin/lib/loopback-registry.sh
+source "$ROOT/bin/lib/loopback-registry.sh"
 
 # start_registry NAME: a registry on 127.0.0.1:<free port>, storage in $WORK/NAME/storage.
 # Keeps the port it had if it already ran (restart after a wipe).
 start_registry() {
-  local name="$1" dir="$WORK/$1" port="${REG_PORT[$1]:-}" tries=0
-  mkdir -p "$dir/storage"
-  while :; do
-    if [[ -z "$port" ]]; then
-      port=$((20000 + RANDOM % 40000))
-      port_in_use "$port" && { port=""; continue; }
-    fi
-    cat >"$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:$port
-  secret: airlock-bench-secret
-health:
-  storagedriver:
-    enabled: false
-EOF
-    env -u REGISTRY_HTTP_ADDR "$REGISTRY_BIN" serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
-    REG_PID[$name]=$!
-    REG_PORT[$name]=$port
-    local i
-    for i in $(seq 1 200); do
-      if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then return 0; fi
-      kill -0 "${REG_PID[$name]}" 2>/dev/null || break
-      sleep 0.05
-    done
-    kill "${REG_PID[$name]}" 2>/dev/null || true
-    wait "${REG_PID[$name]}" 2>/dev/null || true
-    unset "REG_PID[$name]"
-    tries=$((tries + 1))
-    [[ $tries -lt 5 ]] || die "registry $name did not start; see $dir/registry.log"
-    port=""   # port taken meanwhile: pick another
-  done
+  local name="$1"
+  loopback_registry_start "$WORK/$name" "${REG_PORT[$name]:-}" || die "registry $name did not start; see $WORK/$name/registry.log"
+  REG_PID[$name]=$LR_PID
+  REG_PORT[$name]=$LR_PORT
 }
 
 stop_registry() {

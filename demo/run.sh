@@ -80,45 +80,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=../bin/lib/loopback-registry.sh
+source "$ROOT/bin/lib/loopback-registry.sh"
 
 # start_registry NAME → sets PORT; a registry on 127.0.0.1:PORT with storage in $WORK/NAME.
 start_registry() {
-  local name="$1" dir="$WORK/$1" tries
-  mkdir -p "$dir/storage"
-  for tries in 1 2 3 4 5; do
-    PORT=$((20000 + RANDOM % 40000))
-    port_in_use "$PORT" && continue
-    cat >"$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$PORT
-  secret: airlock-demo-$RANDOM$RANDOM
-health:
-  storagedriver:
-    enabled: false
-YAML
-    env -u REGISTRY_HTTP_ADDR "$REGISTRY_BIN" serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    local i
-    for i in $(seq 1 200); do
-      if curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/"; then return 0; fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    kill "$pid" 2>/dev/null || true
-  done
-  die "registry $name did not start; see $dir/registry.log"
+  loopback_registry_start "$WORK/$1" || die "registry $1 did not start; see $WORK/$1/registry.log"
+  PIDS+=("$LR_PID")
+  PORT=$LR_PORT
 }
 
 start_registry a; A="127.0.0.1:$PORT"
