@@ -1,13 +1,11 @@
 package dev.airlock.reliability;
 
 import dev.airlock.model.Descriptor;
-import dev.airlock.model.Digest;
 import dev.airlock.model.RawManifest;
 import dev.airlock.store.ImageStore;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,10 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * blob uploads, the n-th manifest pushed by digest, the n-th tag), where a test kills or damages
  * something. The trigger fires once; everything else is passed through unchanged.
  */
-final class FaultingStore implements ImageStore {
+final class FaultingStore extends dev.airlock.testkit.ForwardingStore {
     enum Point { BLOB_BYTES, MANIFEST, TAG }
 
-    private final ImageStore delegate;
     private final Point point;
     private final long at;
     private final Runnable action;
@@ -34,7 +31,7 @@ final class FaultingStore implements ImageStore {
      *           and TAG: fire just before the at-th (1-based) push of that kind is sent
      */
     FaultingStore(ImageStore delegate, Point point, long at, Runnable action) {
-        this.delegate = delegate;
+        super(delegate);
         this.point = point;
         this.at = at;
         this.action = action;
@@ -51,21 +48,6 @@ final class FaultingStore implements ImageStore {
     }
 
     @Override
-    public String describe() {
-        return delegate.describe();
-    }
-
-    @Override
-    public RawManifest fetchManifest(String repository, String reference) {
-        return delegate.fetchManifest(repository, reference);
-    }
-
-    @Override
-    public Optional<Descriptor> headManifest(String repository, String reference) {
-        return delegate.headManifest(repository, reference);
-    }
-
-    @Override
     public void pushManifest(String repository, String reference, RawManifest manifest) {
         if (reference.startsWith("sha256:")) {
             maybeFire(Point.MANIFEST, manifests.incrementAndGet());
@@ -73,16 +55,6 @@ final class FaultingStore implements ImageStore {
             maybeFire(Point.TAG, tags.incrementAndGet());
         }
         delegate.pushManifest(repository, reference, manifest);
-    }
-
-    @Override
-    public Optional<Long> blobSize(String repository, Digest digest) {
-        return delegate.blobSize(repository, digest);
-    }
-
-    @Override
-    public InputStream openBlob(String repository, Descriptor blob) {
-        return delegate.openBlob(repository, blob);
     }
 
     @Override
@@ -108,13 +80,4 @@ final class FaultingStore implements ImageStore {
         });
     }
 
-    @Override
-    public boolean mountBlob(String repository, Descriptor blob, String fromRepository) {
-        return delegate.mountBlob(repository, blob, fromRepository);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
-    }
 }
