@@ -10,7 +10,7 @@ import dev.airlock.model.RawManifest;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.sign.SignatureInfo;
 import dev.airlock.sign.TrustPolicy;
-import dev.airlock.store.ImageStore;
+import dev.airlock.store.ImageSource;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,8 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A bundle opened for reading: the read side of {@link ImageStore} (write methods throw
- * {@link UsageException} "bundle is read-only").
+ * A bundle opened for reading: an {@link ImageSource} (it has no write methods).
  *
  * <p>{@link #open} reads {@code oci-layout}, {@code bundle.json} and the signature files first and
  * checks the signature against the {@link TrustPolicy} before anything else is read. Then:
@@ -38,10 +37,10 @@ import java.util.Optional;
  *     archive (dependency) order as a verified stream, with the same checks done on the way.
  *     The random-access methods throw {@link UsageException}.</li>
  * </ul>
- * The repository argument of the {@link ImageStore} methods is ignored except to resolve tags:
+ * The repository argument of the {@link ImageSource} methods is ignored except to resolve tags:
  * a bundle holds each blob once.
  */
-public final class BundleArchive implements ImageStore {
+public final class BundleArchive implements ImageSource {
     private final Path path;
     private final String where;
     private final EntrySource source;
@@ -165,18 +164,12 @@ public final class BundleArchive implements ImageStore {
         return RawManifest.verified(f.mediaType().get(), bytes, f.sha256(), where + ": manifest " + f.sha256());
     }
 
-    @Override
     public Optional<Descriptor> headManifest(String repository, String reference) {
         return resolve(repository, reference).filter(f -> f.mediaType().isPresent() && f.mediaType().get().isManifest())
                 .map(BundleManifest.FileEntry::descriptor);
     }
 
-    @Override
-    public void pushManifest(String repository, String reference, RawManifest manifest) {
-        throw new UsageException(where + ": bundle is read-only");
-    }
 
-    @Override
     public Optional<Long> blobSize(String repository, Digest digest) {
         return head.manifest().blob(digest).map(BundleManifest.FileEntry::size);
     }
@@ -191,10 +184,6 @@ public final class BundleArchive implements ImageStore {
         return openListed(f);
     }
 
-    @Override
-    public void pushBlob(String repository, Descriptor blob, BlobContent content) {
-        throw new UsageException(where + ": bundle is read-only");
-    }
 
     @Override
     public void close() {

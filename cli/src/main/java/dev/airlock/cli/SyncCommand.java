@@ -1,8 +1,8 @@
 package dev.airlock.cli;
 
-import dev.airlock.importer.ImageReport;
+import dev.airlock.copy.ImageReport;
 import dev.airlock.progress.Sizes;
-import dev.airlock.importer.TargetMapping;
+import dev.airlock.model.TargetMapping;
 import dev.airlock.model.ImageList;
 import dev.airlock.model.ImageReference;
 import dev.airlock.registry.RegistryOptions;

@@ -23,7 +23,8 @@ import org.w3c.dom.NodeList;
 
 /**
  * The architecture rule of DESIGN.md as a test: dependencies flow down only; exporter and importer
- * never depend on each other; only cli sees picocli; bundle-format has no HTTP. Reads the module
+ * exporter, importer and mirror
+ * never depend on each other; only cli sees picocli; core and bundle-format have no HTTP. Reads the module
  * poms (declared dependencies) and scans main sources and compiled classes.
  */
 class DependencyDirectionTest {
@@ -40,33 +41,128 @@ class DependencyDirectionTest {
             String module = modules.item(i).getTextContent().trim();
             deps.put(module, declaredDependencies(parse(root.resolve(module).resolve("pom.xml"))));
         }
-        assertTrue(deps.keySet().containsAll(Set.of("bundle-format", "registry-client", "exporter", "importer", "cli")),
+        assertTrue(deps.keySet().containsAll(Set.of("core", "engine", "bundle-format", "registry-client", "exporter", "importer", "mirror", "cli")),
                 "modules found: " + deps.keySet());
     }
 
+    /**
+     * The module graph of README's "Where things are", bottom up: what each module may use at
+     * compile time, directly or through another. cli is on top and may use everything.
+     */
+    private static final Map<String, Set<String>> ALLOWED = Map.of(
+            "core", Set.of(),
+            "bundle-format", Set.of("core"),
+            "registry-client", Set.of("core"),
+            "engine", Set.of("core"),
+            "testkit", Set.of("core", "bundle-format"),
+            "exporter", Set.of("core", "engine", "bundle-format", "registry-client"),
+            "importer", Set.of("core", "engine", "bundle-format", "registry-client"),
+            "mirror", Set.of("core", "engine", "registry-client"));
+
     @Test
-    void exporterAndImporterNeverDependOnEachOther() {
-        assertTrue(!deps.get("exporter").contains("dev.airlock:importer"), "exporter depends on importer");
-        assertTrue(!deps.get("importer").contains("dev.airlock:exporter"), "importer depends on exporter");
+    void everyModuleIsInTheGraph() {
+        Set<String> expected = new java.util.TreeSet<>(ALLOWED.keySet());
+        expected.add("cli");
+        assertEquals(expected, new java.util.TreeSet<>(deps.keySet()));
     }
 
     @Test
-    void dependenciesFlowDown() {
-        Map<String, Set<String>> forbidden = Map.of(
-                "bundle-format", Set.of("registry-client", "exporter", "importer", "cli", "testkit"),
-                "registry-client", Set.of("exporter", "importer", "cli"),
-                "exporter", Set.of("importer", "cli"),
-                "importer", Set.of("exporter", "cli"),
-                "testkit", Set.of("exporter", "importer", "cli"));
+    void exporterImporterAndMirrorNeverDependOnEachOther() {
+        for (String a : List.of("exporter", "importer", "mirror")) {
+            for (String b : List.of("exporter", "importer", "mirror")) {
+                assertTrue(a.equals(b) || !closure(a).contains(b), a + " depends on " + b);
+            }
+        }
+    }
+
+    /** Like go-containerregistry's depcheck: the transitive closure of main-scope dependencies. */
+    @Test
+    void dependenciesFlowDownTransitively() {
         List<String> violations = new ArrayList<>();
-        forbidden.forEach((module, banned) -> {
-            for (String b : banned) {
-                if (deps.getOrDefault(module, List.of()).contains("dev.airlock:" + b)) {
-                    violations.add(module + " -> " + b);
+        ALLOWED.forEach((module, allowed) -> {
+            for (String d : closure(module)) {
+                if (!allowed.contains(d)) {
+                    violations.add(module + " -> " + d);
                 }
             }
         });
         assertEquals(List.of(), violations);
+    }
+
+    /** What the poms declare is what the code uses: no main source imports a package of a module outside its closure. */
+    @Test
+    void importsFollowTheGraph() throws IOException {
+        Map<String, String> owner = new LinkedHashMap<>();
+        for (String m : deps.keySet()) {
+            for (String pkg : packagesOf(m)) {
+                owner.put(pkg, m);
+            }
+        }
+        List<String> violations = new ArrayList<>();
+        java.util.regex.Pattern imp = java.util.regex.Pattern.compile("(?m)^import (?:static )?(dev\\.airlock(?:\\.[a-z]\\w*)+)\\.[A-Z]");
+        for (String m : ALLOWED.keySet()) {
+            Set<String> may = new java.util.HashSet<>(closure(m));
+            may.add(m);
+            Path src = root.resolve(m).resolve("src/main/java");
+            try (Stream<Path> files = Files.walk(src)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    java.util.regex.Matcher x = imp.matcher(Files.readString(f, StandardCharsets.UTF_8));
+                    while (x.find()) {
+                        String o = owner.get(x.group(1));
+                        if (o != null && !may.contains(o)) {
+                            violations.add(root.relativize(f) + " imports " + x.group(1) + " (" + o + ")");
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), violations);
+    }
+
+    /** Each package lives in one module only: the package says where. */
+    @Test
+    void noPackageIsSplitAcrossModules() throws IOException {
+        Map<String, String> owner = new LinkedHashMap<>();
+        List<String> split = new ArrayList<>();
+        for (String m : deps.keySet()) {
+            for (String pkg : packagesOf(m)) {
+                String before = owner.putIfAbsent(pkg, m);
+                if (before != null) {
+                    split.add(pkg + " in " + before + " and " + m);
+                }
+            }
+        }
+        assertEquals(List.of(), split);
+    }
+
+    private static Set<String> closure(String module) {
+        Set<String> seen = new java.util.LinkedHashSet<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(module));
+        while (!todo.isEmpty()) {
+            for (String d : deps.getOrDefault(todo.pop(), List.of())) {
+                if (d.startsWith("dev.airlock:")) {
+                    String m = d.substring("dev.airlock:".length());
+                    if (seen.add(m)) {
+                        todo.push(m);
+                    }
+                }
+            }
+        }
+        return seen;
+    }
+
+    private static Set<String> packagesOf(String module) throws IOException {
+        Path src = root.resolve(module).resolve("src/main/java");
+        Set<String> out = new java.util.TreeSet<>();
+        if (!Files.isDirectory(src)) {
+            return out;
+        }
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                out.add(src.relativize(f.getParent()).toString().replace('/', '.'));
+            }
+        }
+        return out;
     }
 
     @Test
@@ -81,8 +177,14 @@ class DependencyDirectionTest {
     }
 
     @Test
-    void bundleFormatHasNoHttp() throws IOException {
-        Path module = root.resolve("bundle-format");
+    void coreEngineAndBundleFormatHaveNoHttp() throws IOException {
+        for (String m : List.of("core", "engine", "bundle-format")) {
+            noHttp(m);
+        }
+    }
+
+    private static void noHttp(String name) throws IOException {
+        Path module = root.resolve(name);
         assertEquals(List.of(), sourcesMentioning(module.resolve("src/main/java"), "java.net.http"));
         Path classes = module.resolve("target/classes");
         if (Files.isDirectory(classes)) {
@@ -128,7 +230,9 @@ class DependencyDirectionTest {
                 NodeList list = e.getElementsByTagName("dependency");
                 for (int i = 0; i < list.getLength(); i++) {
                     Element d = (Element) list.item(i);
-                    out.add(text(d, "groupId") + ":" + text(d, "artifactId"));
+                    if (!text(d, "scope").equals("test")) {
+                        out.add(text(d, "groupId") + ":" + text(d, "artifactId"));
+                    }
                 }
             }
         }

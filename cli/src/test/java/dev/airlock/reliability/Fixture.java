@@ -10,7 +10,7 @@ import dev.airlock.export.SourceStores;
 import dev.airlock.importer.ImportRequest;
 import dev.airlock.importer.ImportResult;
 import dev.airlock.importer.Importer;
-import dev.airlock.importer.TargetMapping;
+import dev.airlock.model.TargetMapping;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.RawManifest;
 import dev.airlock.progress.ProgressListener;

@@ -6,7 +6,7 @@ import dev.airlock.error.LocalIoException;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.RawManifest;
-import dev.airlock.store.DirectoryStore;
+import dev.airlock.layout.DirectoryStore;
 import dev.airlock.store.ImageStore;
 import java.io.InputStream;
 import java.util.Collection;

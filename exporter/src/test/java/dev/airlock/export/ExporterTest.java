@@ -34,7 +34,7 @@ import dev.airlock.registry.TransportOptions;
 import dev.airlock.sign.KeyGen;
 import dev.airlock.sign.Signer;
 import dev.airlock.sign.TrustPolicy;
-import dev.airlock.store.DirectoryStore;
+import dev.airlock.layout.DirectoryStore;
 import dev.airlock.testkit.RegistryProcess;
 import dev.airlock.testkit.TestImages;
 import dev.airlock.testkit.TestImages.TestImage;

@@ -8,7 +8,7 @@ import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.Json;
 import dev.airlock.model.RawManifest;
-import dev.airlock.store.ImageStore;
+import dev.airlock.store.ImageSource;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.util.List;
@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The manifests, indexes and image configs of a bundle that can only be read front to back
  * (.tar.zst), kept in memory after a first, verifying pass so that the graph can be planned;
- * layers are never held. Read-only {@link ImageStore} keyed by digest (repository ignored).
+ * layers are never held. Read-only {@link ImageSource} keyed by digest (repository ignored).
  */
-final class BundleHeads implements ImageStore {
+final class BundleHeads implements ImageSource {
     /** Total bytes of manifests and configs kept; a bundle needing more is refused. */
     static final long MAX_TOTAL = 256L << 20;
 
@@ -65,18 +65,12 @@ final class BundleHeads implements ImageStore {
         return m;
     }
 
-    @Override
     public Optional<Descriptor> headManifest(String repository, String reference) {
         RawManifest m = reference.contains(":") ? manifests.get(Digest.parse(reference)) : null;
         return Optional.ofNullable(m).map(RawManifest::descriptor);
     }
 
-    @Override
-    public void pushManifest(String repository, String reference, RawManifest manifest) {
-        throw new UsageException(where + ": bundle is read-only");
-    }
 
-    @Override
     public Optional<Long> blobSize(String repository, Digest digest) {
         return Optional.ofNullable(docs.get(digest)).map(b -> (long) b.length);
     }
@@ -90,8 +84,4 @@ final class BundleHeads implements ImageStore {
         return new VerifyingInputStream(new ByteArrayInputStream(b), blob.digest(), blob.size(), where + ": " + blob.digest());
     }
 
-    @Override
-    public void pushBlob(String repository, Descriptor blob, BlobContent content) {
-        throw new UsageException(where + ": bundle is read-only");
-    }
 }

@@ -1,5 +1,8 @@
 package dev.airlock.importer;
 
+import dev.airlock.store.ImageSource;
+import dev.airlock.copy.ImageReport;
+
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.ExitCodes;
 import dev.airlock.error.VerificationException;

@@ -1,5 +1,6 @@
 package dev.airlock.importer;
 
+import dev.airlock.model.TargetMapping;
 import dev.airlock.sign.TrustPolicy;
 import java.nio.file.Path;
 import java.util.Objects;

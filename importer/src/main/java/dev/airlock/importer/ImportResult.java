@@ -1,5 +1,6 @@
 package dev.airlock.importer;
 
+import dev.airlock.copy.ImageReport;
 import java.nio.file.Path;
 import java.util.List;
 

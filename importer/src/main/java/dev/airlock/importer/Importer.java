@@ -1,5 +1,10 @@
 package dev.airlock.importer;
 
+import dev.airlock.store.ImageSource;
+import dev.airlock.copy.ImageReport;
+
+import dev.airlock.copy.PlanPreview;
+import dev.airlock.copy.ImageReport;
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.copy.CopyJob;
@@ -12,7 +17,7 @@ import dev.airlock.copy.SourceImage;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InternalException;
 import dev.airlock.error.VerificationException;
-import dev.airlock.importer.ImageReport.Status;
+import dev.airlock.copy.ImageReport.Status;
 import dev.airlock.model.ImageReference;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.store.ImageStore;
@@ -90,7 +95,7 @@ public final class Importer {
             if (!randomAccess && !request.dryRun() && archive.manifest().routed()) {
                 return streamOnce(request, archive, signature, t0);
             }
-            ImageStore source = archive;
+            ImageSource source = archive;
             if (!randomAccess) {
                 source = readHeads(archive);
             }

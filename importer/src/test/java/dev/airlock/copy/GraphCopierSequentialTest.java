@@ -10,7 +10,7 @@ import dev.airlock.model.Descriptor;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.RawManifest;
 import dev.airlock.progress.ProgressListener;
-import dev.airlock.store.DirectoryStore;
+import dev.airlock.layout.DirectoryStore;
 import dev.airlock.testkit.TestImages;
 import dev.airlock.testkit.TestImages.TestImage;
 import java.io.InputStream;

@@ -1,5 +1,7 @@
 package dev.airlock.importer;
 
+import dev.airlock.copy.ImageReport;
+import dev.airlock.model.TargetMapping;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.error.ExitCodes;
 import dev.airlock.error.VerificationException;
-import dev.airlock.importer.ImageReport.Status;
+import dev.airlock.copy.ImageReport.Status;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.Json;
 import dev.airlock.model.Platform;

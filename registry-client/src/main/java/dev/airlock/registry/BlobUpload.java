@@ -1,5 +1,6 @@
 package dev.airlock.registry;
 
+import dev.airlock.store.ImageDestination;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.DigestMismatchException;
 import dev.airlock.error.RegistryException;
@@ -27,7 +28,7 @@ final class BlobUpload {
     private final RegistryHttp http;
     private final String repository;
     private final Descriptor blob;
-    private final ImageStore.BlobContent content;
+    private final ImageDestination.BlobContent content;
     private final String action;
     private final List<String> scopes;
     private final Cursor cursor = new Cursor();
@@ -35,7 +36,7 @@ final class BlobUpload {
     private int resumed;
     private int restarted;
 
-    BlobUpload(RegistryHttp http, String repository, Descriptor blob, ImageStore.BlobContent content, String action) {
+    BlobUpload(RegistryHttp http, String repository, Descriptor blob, ImageDestination.BlobContent content, String action) {
         this.http = http;
         this.repository = repository;
         this.blob = blob;

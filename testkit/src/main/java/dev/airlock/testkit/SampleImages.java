@@ -1,6 +1,6 @@
 package dev.airlock.testkit;
 
-import dev.airlock.store.DirectoryStore;
+import dev.airlock.layout.DirectoryStore;
 import dev.airlock.testkit.TestImages.TestImage;
 import java.nio.file.Path;
 import java.util.List;

@@ -7,7 +7,7 @@ import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.RawManifest;
-import dev.airlock.store.ImageStore;
+import dev.airlock.store.ImageSource;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * A read-only {@link ImageStore} over per-arch {@code docker save} archives ({@code .tar} or
+ * A read-only {@link ImageSource} over per-arch {@code docker save} archives ({@code .tar} or
  * {@code .tar.gz}, classic or Docker 25+ OCI layout). Opening it does all the work: the archives
  * are read without extracting them, images with the same RepoTag become one index over one
  * manifest per platform (the platform comes from each image's config; the file name is only a
@@ -40,7 +40,7 @@ import java.util.stream.Collectors;
  * }
  * }</pre>
  */
-public final class DockerArchiveSource implements ImageStore {
+public final class DockerArchiveSource implements ImageSource {
     private final String description;
     private final BlobDir blobs;
     private final Map<Digest, RawManifest> manifests;
@@ -103,7 +103,6 @@ public final class DockerArchiveSource implements ImageStore {
                 "fetching manifest " + repository + ":" + reference + " from " + description + ": not there", 404, List.of("MANIFEST_UNKNOWN")));
     }
 
-    @Override
     public Optional<Descriptor> headManifest(String repository, String reference) {
         return find(repository, reference).map(RawManifest::descriptor);
     }
@@ -132,7 +131,6 @@ public final class DockerArchiveSource implements ImageStore {
         return Optional.ofNullable(d).map(manifests::get);
     }
 
-    @Override
     public Optional<Long> blobSize(String repository, Digest digest) {
         return Optional.ofNullable(blobSizes.get(digest));
     }
@@ -145,15 +143,7 @@ public final class DockerArchiveSource implements ImageStore {
         return blobs.open(blob, description);
     }
 
-    @Override
-    public void pushManifest(String repository, String reference, RawManifest manifest) {
-        throw new UsageException(description + " is read-only: cannot store manifest " + manifest.digest());
-    }
 
-    @Override
-    public void pushBlob(String repository, Descriptor blob, BlobContent content) {
-        throw new UsageException(description + " is read-only: cannot store blob " + blob.digest());
-    }
 
     /** Where the compressed layers and configs are kept until {@link #close()} (content-addressed {@code sha256/<hex>}). */
     public Path scratchDirectory() {

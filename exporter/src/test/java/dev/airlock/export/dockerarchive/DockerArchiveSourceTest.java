@@ -197,7 +197,7 @@ class DockerArchiveSourceTest {
             assertTrue(src.headManifest("library/busybox", "latest").isEmpty());
             RegistryException e = assertThrows(RegistryException.class, () -> src.fetchManifest("library/busybox", "latest"));
             assertTrue(e.isNotFound());
-            assertThrows(UsageException.class, () -> src.pushBlob("x", src.images().get(0).descriptor(), () -> InputStream.nullInputStream()));
+            assertTrue(!dev.airlock.store.ImageDestination.class.isAssignableFrom(DockerArchiveSource.class), "a docker archive has no write methods");
         }
     }
 

@@ -1,0 +1,229 @@
+package dev.airlock.copy;
+
+import dev.airlock.concurrent.Workers;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.InvalidContentException;
+import dev.airlock.error.UsageException;
+import dev.airlock.error.VerificationException;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageConfig;
+import dev.airlock.model.ImageIndex;
+import dev.airlock.model.ImageManifest;
+import dev.airlock.model.Json;
+import dev.airlock.model.ManifestView;
+import dev.airlock.model.Platform;
+import dev.airlock.model.RawManifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Resolves images to their whole graph before any layer moves: the top manifest by tag or digest,
+ * every child manifest (nested indexes too), every config; checks each index entry's platform
+ * against its child's config; applies a platform filter by rewriting indexes. Reads manifests and
+ * configs only (small, bounded), never layers.
+ */
+public final class GraphPlanner {
+    /** Index nesting deeper than this is refused (a loop or hostile content). */
+    static final int MAX_DEPTH = 4;
+    /** Largest config blob read into memory for the platform check. */
+    static final long MAX_CONFIG_BYTES = Json.MAX_DOCUMENT_BYTES;
+    private static final String REF_DIGEST = "vnd.docker.reference.digest";
+
+    private final List<Platform> keep;
+
+    /** @param keep platforms to keep; empty keeps every platform (and every attestation) */
+    public GraphPlanner(List<Platform> keep) {
+        this.keep = List.copyOf(keep);
+    }
+
+    /** Plans every image, in parallel; throws {@link PlanException} listing every image that failed. */
+    public List<ImagePlan> planAll(List<SourceImage> sources, int jobs) {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, sources.size())), Workers.named("plan"));
+        try {
+            List<Future<ImagePlan>> futures = new ArrayList<>();
+            for (SourceImage s : sources) {
+                futures.add(pool.submit(() -> plan(s)));
+            }
+            List<ImagePlan> plans = new ArrayList<>();
+            List<AirlockException> failures = new ArrayList<>();
+            for (Future<ImagePlan> f : futures) {
+                try {
+                    plans.add(Workers.join(f));
+                } catch (AirlockException e) {
+                    failures.add(e);
+                }
+            }
+            if (!failures.isEmpty()) {
+                throw new PlanException(failures);
+            }
+            return plans;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Plans one image. */
+    public ImagePlan plan(SourceImage src) {
+        RawManifest fetched;
+        try {
+            fetched = src.store().fetchManifest(src.repository(), src.reference());
+        } catch (dev.airlock.error.RegistryException e) {
+            if (e.isNotFound()) {
+                throw new dev.airlock.error.RegistryException(src.name() + ": not found in " + src.store().describe(), e.status(), e.errorCodes(), e);
+            }
+            throw e;
+        }
+        Graph g = new Graph(src);
+        RawManifest top = g.walk(fetched, Optional.empty(), 0);
+        if (top == null) {
+            throw new UsageException(src.name() + " has none of the platforms " + keep + " (it has " + g.seen + ")");
+        }
+        Optional<Digest> original = top.digest().equals(fetched.digest()) ? Optional.empty() : Optional.of(fetched.digest());
+        return new ImagePlan(src, top, original, new ArrayList<>(g.manifests.values()), new ArrayList<>(g.blobs.values()),
+                new ArrayList<>(g.platforms));
+    }
+
+    /** Walks one image's graph. */
+    private final class Graph {
+        private final SourceImage src;
+        private final Map<Digest, RawManifest> manifests = new LinkedHashMap<>();
+        private final Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
+        private final Set<Platform> platforms = new LinkedHashSet<>();
+        private final Set<Platform> seen = new LinkedHashSet<>();
+
+        Graph(SourceImage src) {
+            this.src = src;
+        }
+
+        /**
+         * Adds {@code m}'s graph; returns the manifest to reference (rewritten when filtered) or
+         * null when the filter removed everything below it.
+         */
+        RawManifest walk(RawManifest m, Optional<Platform> claimed, int depth) {
+            if (depth > MAX_DEPTH) {
+                throw new InvalidContentException(src.name() + ": indexes nested deeper than " + MAX_DEPTH + " (a loop?) at " + m.digest());
+            }
+            ManifestView view = m.view();
+            if (view instanceof ImageManifest im) {
+                Platform actual = checkConfig(im, m.digest(), claimed);
+                if (actual != null && !actual.isUnknown()) {
+                    seen.add(actual);
+                    if (!keep.isEmpty() && keep.stream().noneMatch(k -> k.matches(actual))) {
+                        return null;
+                    }
+                    platforms.add(actual);
+                }
+                im.blobs().forEach(b -> blobs.putIfAbsent(b.digest(), b));
+                manifests.putIfAbsent(m.digest(), m);
+                return m;
+            }
+            ImageIndex index = (ImageIndex) view;
+            List<Descriptor> entries = index.manifests();
+            List<Integer> kept = new ArrayList<>();
+            Set<Digest> keptDigests = new LinkedHashSet<>();
+            List<RawManifest> children = new ArrayList<>();
+            Map<Digest, Integer> attestations = new LinkedHashMap<>();
+            for (int i = 0; i < entries.size(); i++) {
+                Descriptor e = entries.get(i);
+                if (e.digest().equals(m.digest())) {
+                    throw new InvalidContentException(src.name() + ": index " + m.digest() + " lists itself");
+                }
+                if (!keep.isEmpty() && isAttestation(e)) {
+                    attestations.put(e.digest(), i);
+                    continue;
+                }
+                RawManifest child = fetchChild(e);
+                RawManifest used = walk(child, e.platform(), depth + 1);
+                if (used == null) {
+                    continue;
+                }
+                if (!used.digest().equals(child.digest())) {
+                    throw new UsageException(src.name() + ": --platform cannot filter the nested index " + child.digest());
+                }
+                kept.add(i);
+                keptDigests.add(e.digest());
+                children.add(used);
+            }
+            for (var a : attestations.entrySet()) {
+                Descriptor e = entries.get(a.getValue());
+                String ref = e.annotations().getOrDefault(REF_DIGEST, "");
+                if (keptDigests.stream().anyMatch(d -> d.toString().equals(ref))) {
+                    walk(fetchChild(e), e.platform(), depth + 1);
+                    kept.add(a.getValue());
+                }
+            }
+            if (kept.isEmpty()) {
+                return null;
+            }
+            RawManifest result = m;
+            if (kept.size() != entries.size()) {
+                result = rewrite(m, kept);
+            }
+            manifests.putIfAbsent(result.digest(), result);
+            return result;
+        }
+
+        private RawManifest fetchChild(Descriptor e) {
+            RawManifest child = src.store().fetchManifest(src.repository(), e.digest().toString());
+            if (!child.digest().equals(e.digest()) || child.size() != e.size()) {
+                throw new VerificationException(src.name() + ": child manifest " + e.digest() + " from " + src.store().describe()
+                        + " has digest " + child.digest() + " and size " + child.size() + ", expected size " + e.size());
+            }
+            if (!child.mediaType().equals(e.mediaType())) {
+                child = RawManifest.of(e.mediaType(), child.bytes());
+            }
+            return child;
+        }
+
+        /** Reads the config when it is an image config; checks the claimed platform against it. */
+        private Platform checkConfig(ImageManifest im, Digest manifest, Optional<Platform> claimed) {
+            Descriptor c = im.config();
+            if (!c.mediaType().isImageConfig()) {
+                return claimed.orElse(null);
+            }
+            if (c.size() > MAX_CONFIG_BYTES) {
+                throw new InvalidContentException(src.name() + ": config " + c.digest() + " claims " + c.size() + " bytes, over the limit");
+            }
+            byte[] bytes;
+            try (InputStream in = src.store().openBlob(src.repository(), c)) {
+                bytes = in.readAllBytes();
+            } catch (IOException e) {
+                throw new dev.airlock.error.LocalIoException("reading config " + c.digest() + " of " + src.name() + ": " + e.getMessage(), e);
+            }
+            Platform actual = ImageConfig.parse(bytes, "config " + c.digest() + " of " + src.name()).platform();
+            if (claimed.isPresent() && !claimed.get().matches(actual)) {
+                throw new VerificationException(src.name() + ": index entry " + manifest.shortForm() + " claims platform "
+                        + claimed.get() + " but its config says " + actual);
+            }
+            return claimed.orElse(actual);
+        }
+    }
+
+    private static boolean isAttestation(Descriptor e) {
+        return e.platform().map(Platform::isUnknown).orElse(false) && e.annotations().containsKey(REF_DIGEST);
+    }
+
+    /** The same index keeping only the entries at {@code kept}, compact JSON, same media type. */
+    private static RawManifest rewrite(RawManifest m, List<Integer> kept) {
+        JsonNode root = Json.parse(m.bytes(), "index " + m.digest());
+        ObjectNode copy = ((ObjectNode) root).deepCopy();
+        ArrayNode entries = (ArrayNode) root.get("manifests");
+        ArrayNode out = copy.putArray("manifests");
+        kept.stream().sorted().forEach(i -> out.add(entries.get(i)));
+        return RawManifest.of(m.mediaType(), Json.write(copy));
+    }
+}

@@ -1,0 +1,72 @@
+package dev.airlock.copy;
+
+import dev.airlock.progress.Sizes;
+import dev.airlock.copy.CopyJob;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.RawManifest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a copy job would write (the dry run of import and sync): asks the target only HEADs.
+ *
+ * @param missingBlobs     blobs the target repository lacks
+ * @param presentBlobs     blobs already there
+ * @param missingManifests manifests (children, indexes, top) not yet there by digest
+ * @param tagsToMove       tags that do not yet point at the top digest
+ */
+public record PlanPreview(List<Descriptor> missingBlobs, List<Descriptor> presentBlobs, List<RawManifest> missingManifests,
+                          List<String> tagsToMove) {
+
+    public static PlanPreview of(CopyJob job) {
+        List<Descriptor> missing = new ArrayList<>();
+        List<Descriptor> present = new ArrayList<>();
+        for (Descriptor b : job.plan().blobs()) {
+            (job.target().blobSize(job.targetRepository(), b.digest()).isPresent() ? present : missing).add(b);
+        }
+        List<RawManifest> manifests = new ArrayList<>();
+        for (RawManifest m : job.plan().manifests()) {
+            if (job.target().headManifest(job.targetRepository(), m.digest().toString()).isEmpty()) {
+                manifests.add(m);
+            }
+        }
+        List<String> tags = new ArrayList<>();
+        for (String t : job.tags()) {
+            Optional<Descriptor> d = job.target().headManifest(job.targetRepository(), t);
+            if (d.isEmpty() || !d.get().digest().equals(job.plan().digest())) {
+                tags.add(t);
+            }
+        }
+        return new PlanPreview(missing, present, manifests, tags);
+    }
+
+    public long missingBytes() {
+        return missingBlobs.stream().mapToLong(Descriptor::size).sum();
+    }
+
+    public long presentBytes() {
+        return presentBlobs.stream().mapToLong(Descriptor::size).sum();
+    }
+
+    /** True when the target already holds everything, tags included. */
+    public boolean upToDate() {
+        return missingBlobs.isEmpty() && missingManifests.isEmpty() && tagsToMove.isEmpty();
+    }
+
+    /** "would push 3 blobs (4.1 MB) and 4 manifests, 2 blobs (1.0 MB) present, tag 1.0" or "up to date". */
+    public String describe() {
+        if (upToDate()) {
+            return "up to date";
+        }
+        StringBuilder sb = new StringBuilder("would push ").append(missingBlobs.size()).append(" blobs (")
+                .append(Sizes.bytes(missingBytes())).append(") and ").append(missingManifests.size()).append(" manifests");
+        if (!presentBlobs.isEmpty()) {
+            sb.append(", ").append(presentBlobs.size()).append(" blobs (").append(Sizes.bytes(presentBytes())).append(") present");
+        }
+        if (!tagsToMove.isEmpty()) {
+            sb.append(", tag ").append(String.join(", ", tagsToMove));
+        }
+        return sb.toString();
+    }
+}
