@@ -101,7 +101,6 @@ public final class BundleManifest {
     private final List<FileEntry> files;
     private final Map<String, FileEntry> byPath;
     private final byte[] bytes;
-    private final boolean routed;
 
     private BundleManifest(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files, byte[] bytes) {
         this.bundleId = bundleId;
@@ -115,7 +114,6 @@ public final class BundleManifest {
         }
         this.byPath = Collections.unmodifiableMap(m);
         this.bytes = bytes;
-        this.routed = files.stream().anyMatch(f -> f.images().isPresent());
     }
 
     /**
@@ -286,10 +284,11 @@ public final class BundleManifest {
                 if (f.mediaType().isEmpty()) {
                     throw new InvalidContentException(w + " has no mediaType");
                 }
-                if (f.images().isPresent() != m.routed) {
-                    throw new InvalidContentException(w + (m.routed ? " lacks" : " has") + " an images list; either every blob has one or none");
+                if (f.images().isEmpty()) {
+                    throw new InvalidContentException(w + " has no images list: every blob must name the images that use it"
+                            + " (files[].images); this bundle was written by an older Airlock, export it again");
                 }
-                if (f.images().isPresent()) {
+                {
                     List<Integer> l = f.images().get();
                     if (l.isEmpty()) {
                         throw new InvalidContentException(w + " has an empty images list");
@@ -410,13 +409,6 @@ public final class BundleManifest {
         return digest.algorithm().equals("sha256") ? file(BundleLayout.blobPath(digest)) : Optional.empty();
     }
 
-    /**
-     * True when every blob entry lists the images that use it ({@code files[].images}); the
-     * lists are checked against the graph by every reader ({@link GraphChecker}).
-     */
-    public boolean routed() {
-        return routed;
-    }
 
     /** Sum of all listed file sizes. */
     public long totalBytes() {

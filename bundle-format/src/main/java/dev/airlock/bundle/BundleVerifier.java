@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.concurrent.Workers;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InternalException;
 import dev.airlock.error.LocalIoException;
@@ -122,11 +123,7 @@ public final class BundleVerifier {
         List<Placed> bySize = new ArrayList<>(layers);
         bySize.sort(Comparator.comparingLong((Placed p) -> p.file().size()).reversed());
         AtomicBoolean stop = new AtomicBoolean();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, layers.size())), r -> {
-            Thread t = new Thread(r, "airlock-verify");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, layers.size())), Workers.named("verify"));
         List<Future<?>> futures = new ArrayList<>();
         try {
             for (Placed p : bySize) {

@@ -1,5 +1,7 @@
 package dev.airlock.bundle;
 
+import dev.airlock.concurrent.Workers;
+import dev.airlock.model.RawManifest;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -95,25 +97,23 @@ public final class BundleWriter {
                 Digest.sha256(BundleLayout.OCI_LAYOUT_BYTES), Optional.empty()));
         files.add(new BundleManifest.FileEntry(BundleLayout.INDEX_JSON, indexJson.length, Digest.sha256(indexJson),
                 Optional.of(MediaType.OCI_INDEX)));
-        Optional<List<Set<Digest>>> graphs = options.imageGraphs();
-        if (graphs.isPresent() && graphs.get().size() != images.size()) {
+        // Every blob lists the images that use it (files[].images, mandatory): given by the caller
+        // (the exporter knows its plans), else read from the manifests themselves.
+        Optional<List<Set<Digest>>> graphs = Optional.of(options.imageGraphs().orElseGet(() -> graphsOf(out, images, blobs, opener)));
+        if (graphs.get().size() != images.size()) {
             throw new UsageException("writing bundle " + out + ": " + graphs.get().size() + " image graphs given for " + images.size() + " images");
         }
         for (Descriptor d : blobs.values()) {
-            BundleManifest.FileEntry f = BundleManifest.FileEntry.ofBlob(d);
-            if (graphs.isPresent()) {
-                List<Integer> users = new ArrayList<>();
-                for (int i = 0; i < images.size(); i++) {
-                    if (graphs.get().get(i).contains(d.digest())) {
-                        users.add(i);
-                    }
+            List<Integer> users = new ArrayList<>();
+            for (int i = 0; i < images.size(); i++) {
+                if (graphs.get().get(i).contains(d.digest())) {
+                    users.add(i);
                 }
-                if (users.isEmpty()) {
-                    throw new UsageException("writing bundle " + out + ": blob " + d.digest() + " is in no image's graph");
-                }
-                f = f.withImages(users);
             }
-            files.add(f);
+            if (users.isEmpty()) {
+                throw new UsageException("writing bundle " + out + ": blob " + d.digest() + " is in no image's graph");
+            }
+            files.add(BundleManifest.FileEntry.ofBlob(d).withImages(users));
         }
         BundleManifest manifest;
         try {
@@ -207,10 +207,8 @@ public final class BundleWriter {
         root.put("mediaType", MediaType.OCI_INDEX.value());
         ArrayNode ms = root.putArray("manifests");
         for (BundleImage i : images) {
-            ObjectNode d = ms.addObject();
-            d.put("mediaType", i.descriptor().mediaType().value());
-            d.put("digest", i.digest().toString());
-            d.put("size", i.descriptor().size());
+            ObjectNode d = Json.descriptor(i.descriptor());
+            ms.add(d);
             d.putObject("annotations").put(BundleLayout.REF_NAME, i.source().toString());
         }
         return Json.write(root);
@@ -357,11 +355,7 @@ public final class BundleWriter {
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                }, r -> {
-                    Thread t = new Thread(r, "airlock-bundle-flush");
-                    t.setDaemon(true);
-                    t.start();
-                });
+                }, r -> Workers.named("bundle-flush").newThread(r).start());
             }
         }
 
@@ -392,5 +386,37 @@ public final class BundleWriter {
             count += len;
             maybeFlush();
         }
+    }
+
+    /**
+     * Each image's graph (every digest reachable from its top descriptor) read from the manifests
+     * and indexes among {@code blobs}. Manifests are small; configs and layers are not opened.
+     */
+    private static List<Set<Digest>> graphsOf(Path out, List<BundleImage> images, Map<Digest, Descriptor> blobs, BlobOpener opener) {
+        List<Set<Digest>> graphs = new ArrayList<>(images.size());
+        for (BundleImage img : images) {
+            Set<Digest> seen = new java.util.LinkedHashSet<>();
+            java.util.ArrayDeque<Descriptor> todo = new java.util.ArrayDeque<>(List.of(img.descriptor()));
+            while (!todo.isEmpty()) {
+                Descriptor d = todo.pop();
+                if (!seen.add(d.digest()) || !d.mediaType().isManifest()) {
+                    continue;
+                }
+                Descriptor listed = blobs.get(d.digest());
+                if (listed == null) {
+                    throw new UsageException("writing bundle " + out + ": " + img.source() + " references " + d.digest() + ", which is not among the blobs");
+                }
+                byte[] bytes;
+                try (InputStream in = opener.open(listed)) {
+                    bytes = in.readNBytes(dev.airlock.model.Json.MAX_DOCUMENT_BYTES + 1);
+                } catch (IOException e) {
+                    throw new LocalIoException("writing bundle " + out + ": reading manifest " + d.digest() + ": " + e.getMessage(), e);
+                }
+                RawManifest raw = RawManifest.verified(listed.mediaType(), bytes, d.digest(), "writing bundle " + out + ": manifest " + d.digest());
+                todo.addAll(dev.airlock.model.ManifestView.parse(raw).references());
+            }
+            graphs.add(seen);
+        }
+        return graphs;
     }
 }

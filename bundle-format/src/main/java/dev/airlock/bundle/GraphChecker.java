@@ -48,13 +48,13 @@ final class GraphChecker {
     }
 
     /**
-     * @param manifest when it is {@link BundleManifest#routed()}, every file's images list is
+     * @param manifest when given (a bundle being read), every file's images list is
      *                 checked to be exactly the images whose graph references the file
      */
     GraphChecker(String where, Predicate<Digest> listedLater, BundleManifest manifest) {
         this.where = where;
         this.listedLater = listedLater;
-        this.routing = manifest != null && manifest.routed() ? manifest : null;
+        this.routing = manifest;
     }
 
     /** True when this media type's content must be given to {@link #json} (it is small and parsed). */

@@ -249,8 +249,8 @@ public final class DirectoryStore implements ImageStore {
                     kept.add(e);
                 }
             }
-            ObjectNode entry = kept.addObject();
-            entry.put("mediaType", d.mediaType().value()).put("digest", d.digest().toString()).put("size", d.size());
+            ObjectNode entry = Json.descriptor(d);
+            kept.add(entry);
             entry.putObject("annotations").put(REF_NAME, tag);
             doc.set("manifests", kept);
             writeAtomically(index, out -> out.write(Json.write(doc)));

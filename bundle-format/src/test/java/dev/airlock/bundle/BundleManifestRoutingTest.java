@@ -25,7 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The optional {@code files[].images} routing lists of bundle.json: parsed strictly, all or none. */
+/** The mandatory {@code files[].images} routing lists of bundle.json: parsed strictly, on every blob. */
 class BundleManifestRoutingTest {
     private static final Descriptor LAYER = Descriptor.ofBytes(MediaType.OCI_LAYER_GZIP, "layer".getBytes(StandardCharsets.UTF_8));
     private static final Descriptor TOP_A = Descriptor.ofBytes(MediaType.OCI_MANIFEST, "a".getBytes(StandardCharsets.UTF_8));
@@ -66,7 +66,12 @@ class BundleManifestRoutingTest {
                 Arguments.of("unsorted", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(2)).putArray("images").add(1).add(0), "not strictly ascending"),
                 Arguments.of("duplicate", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(2)).putArray("images").add(0).add(0), "not strictly ascending"),
                 Arguments.of("empty list", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(2)).putArray("images"), "empty images list"),
-                Arguments.of("some blobs without a list", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(3)).remove("images"), "either every blob has one or none"),
+                Arguments.of("some blobs without a list", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(3)).remove("images"), "has no images list"),
+                Arguments.of("no blob with a list (an older writer)", (Consumer<ArrayNode>) f -> {
+                    for (int i = 2; i < f.size(); i++) {
+                        ((ObjectNode) f.get(i)).remove("images");
+                    }
+                }, "has no images list: every blob must name the images that use it (files[].images); this bundle was written by an older Airlock, export it again"),
                 Arguments.of("a non-blob with a list", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(1)).putArray("images").add(0), "is not a blob but has an images list"),
                 Arguments.of("a non-integer", (Consumer<ArrayNode>) f -> ((ObjectNode) f.get(2)).putArray("images").add("0"), "non-integer"));
     }

@@ -110,7 +110,9 @@ final class Forge {
         List<BundleManifest.FileEntry> files = new ArrayList<>();
         files.add(new BundleManifest.FileEntry(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_BYTES.length, Digest.sha256(BundleLayout.OCI_LAYOUT_BYTES), Optional.empty()));
         files.add(new BundleManifest.FileEntry(BundleLayout.INDEX_JSON, index.length, Digest.sha256(index), Optional.of(MediaType.OCI_INDEX)));
-        blobs.forEach((d, b) -> files.add(new BundleManifest.FileEntry(BundleLayout.blobPath(d), b.length, d, Optional.of(types.get(d)))));
+        Map<Digest, List<Integer>> lists = routes(images, blobs.keySet(), blobs::get);
+        blobs.forEach((d, b) -> files.add(new BundleManifest.FileEntry(BundleLayout.blobPath(d), b.length, d, Optional.of(types.get(d)))
+                .withImages(lists.get(d))));
         byte[] json = bundleJsonEdit.apply(BundleManifest.create(UUID.randomUUID(), Instant.EPOCH, new BundleManifest.Tool("forge", "1"), images, files).bytes());
         List<Entry> out = new ArrayList<>();
         out.add(Entry.file(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_BYTES));
@@ -133,5 +135,38 @@ final class Forge {
         o.writeBytes(a);
         o.writeBytes(b);
         return o.toByteArray();
+    }
+
+    private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}");
+
+    /**
+     * bundle.json's mandatory {@code files[].images} for a forged (possibly hostile) bundle: which
+     * images reach each blob, by scanning reachable blobs' bytes for {@code sha256:<hex>} (no
+     * parsing, so content the reader must refuse still gets lists); a blob no image reaches is
+     * listed under image 0. testkit's Routes is the same for the other modules' tests.
+     */
+    static Map<Digest, List<Integer>> routes(List<BundleImage> images, java.util.Set<Digest> blobs, java.util.function.Function<Digest, byte[]> content) {
+        Map<Digest, List<Integer>> routes = new LinkedHashMap<>();
+        blobs.forEach(d -> routes.put(d, new ArrayList<>()));
+        for (int i = 0; i < images.size(); i++) {
+            java.util.Set<Digest> seen = new java.util.HashSet<>();
+            java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>(List.of(images.get(i).digest()));
+            while (!todo.isEmpty()) {
+                Digest d = todo.pop();
+                if (!blobs.contains(d) || !seen.add(d)) {
+                    continue;
+                }
+                routes.get(d).add(i);
+                byte[] b = content.apply(d);
+                if (b != null && b.length < (4 << 20)) {
+                    java.util.regex.Matcher m = DIGEST.matcher(new String(b, java.nio.charset.StandardCharsets.ISO_8859_1));
+                    while (m.find()) {
+                        todo.push(Digest.parse(m.group()));
+                    }
+                }
+            }
+        }
+        routes.replaceAll((d, l) -> l.isEmpty() ? List.of(0) : List.copyOf(l));
+        return routes;
     }
 }

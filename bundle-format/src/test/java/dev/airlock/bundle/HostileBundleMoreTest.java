@@ -227,8 +227,13 @@ class HostileBundleMoreTest {
         List<BundleManifest.FileEntry> files = new ArrayList<>();
         files.add(new BundleManifest.FileEntry(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_BYTES.length, Digest.sha256(BundleLayout.OCI_LAYOUT_BYTES), Optional.empty()));
         files.add(new BundleManifest.FileEntry(BundleLayout.INDEX_JSON, index.length, Digest.sha256(index), Optional.of(MediaType.OCI_INDEX)));
+        java.util.Set<Digest> all = new java.util.LinkedHashSet<>();
         for (Object[] b : blobs) {
-            files.add(BundleManifest.FileEntry.ofBlob((Descriptor) b[0]));
+            all.add(((Descriptor) b[0]).digest());
+        }
+        java.util.Map<Digest, List<Integer>> lists = Forge.routes(imgs, all, c.bytes::get);
+        for (Object[] b : blobs) {
+            files.add(BundleManifest.FileEntry.ofBlob((Descriptor) b[0]).withImages(lists.get(((Descriptor) b[0]).digest())));
         }
         byte[] json = BundleManifest.create(UUID.randomUUID(), Instant.EPOCH, new BundleManifest.Tool("forge", "1"), imgs, files).bytes();
         Path p = dir.resolve("stream" + (zstd ? ".tar.zst" : ".tar"));

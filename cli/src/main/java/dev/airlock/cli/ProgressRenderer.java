@@ -1,5 +1,6 @@
 package dev.airlock.cli;
 
+import dev.airlock.concurrent.Workers;
 import dev.airlock.progress.ProgressListener;
 import java.io.PrintWriter;
 import java.util.ArrayDeque;
@@ -87,11 +88,7 @@ public final class ProgressRenderer implements ProgressListener, AutoCloseable {
         if (mode == Mode.QUIET) {
             return;
         }
-        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "airlock-progress");
-            t.setDaemon(true);
-            return t;
-        });
+        ticker = Executors.newSingleThreadScheduledExecutor(Workers.named("progress"));
         // tick twice per interval so scheduling jitter never skips a due redraw
         long period = mode == Mode.LIVE ? LIVE_INTERVAL_NANOS / 2 : TimeUnit.SECONDS.toNanos(1);
         ticker.scheduleAtFixedRate(this::tick, period, period, TimeUnit.NANOSECONDS);

@@ -50,7 +50,7 @@ final class BundleForge {
     final List<BundleImage> images = new ArrayList<>();
     /** Per image (from {@link #image(String, TestImage)}): the digests of its graph. */
     final List<java.util.Set<Digest>> graphs = new ArrayList<>();
-    /** When set: bundle.json's {@code files[].images} for each blob (true or forged). */
+    /** When set: bundle.json's {@code files[].images} for each blob (true or forged); else found by {@link dev.airlock.testkit.Routes}. */
     Map<Digest, List<Integer>> routes;
 
     /** Adds blob (once) in dependency order. */
@@ -117,9 +117,12 @@ final class BundleForge {
         files.add(new BundleManifest.FileEntry(BundleLayout.INDEX_JSON, index.length, Digest.sha256(index), Optional.of(MediaType.OCI_INDEX)));
         List<Blob> listed = new ArrayList<>(listedOnly);
         listed.addAll(blobs.values());
+        Map<Digest, Blob> all = new LinkedHashMap<>();
+        listed.forEach(b -> all.put(b.digest(), b));
+        Map<Digest, List<Integer>> lists = routes != null ? routes
+                : dev.airlock.testkit.Routes.of(images.stream().map(i -> i.digest()).toList(), all.keySet(), d -> all.get(d).bytes());
         for (Blob b : listed) {
-            BundleManifest.FileEntry f = BundleManifest.FileEntry.ofBlob(b.descriptor());
-            files.add(routes == null ? f : f.withImages(routes.getOrDefault(b.digest(), List.of(0))));
+            files.add(BundleManifest.FileEntry.ofBlob(b.descriptor()).withImages(lists.getOrDefault(b.digest(), List.of(0))));
         }
         byte[] json = bundleJsonEdit.apply(BundleManifest.create(UUID.randomUUID(), Instant.now(), new BundleManifest.Tool("forge", "1"),
                 images, files).bytes());

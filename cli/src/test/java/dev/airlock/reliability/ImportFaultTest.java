@@ -103,20 +103,17 @@ class ImportFaultTest {
         try (RegistryProcess target = RegistryProcess.start()) {
             RegistryOptions patient = RegistryOptions.anonymous().withTransport(TransportOptions.defaults().withMaxAttempts(6)
                     .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)).withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5)));
-            Thread restarter = new Thread(() -> {
-                sleep(300);
-                target.restart();
-            });
             try (RegistryStore real = RegistryStore.open(target.host(), patient);
+                 // half-way through a blob's bytes the registry dies and comes back (same port, same
+                 // storage) before the hook returns: the upload in flight breaks, and its retry
+                 // (and any other worker's) meets the restarted registry
                  FaultingStore store = new FaultingStore(real, Point.BLOB_BYTES, fx.oci.blobBytes() / 2, () -> {
                      target.kill();
-                     restarter.start();
+                     target.restart();
                  })) {
                 Optional<AirlockException> e = run(store, target, fx.tar, 4);
-                restarter.join();
                 assertTrue(store.fired());
-                // retries may or may not bridge the restart; either way the rules hold
-                e.ifPresent(x -> assertNotEquals(0, x.exitCode()));
+                assertTrue(e.isEmpty(), () -> "the retries bridge a registry restart, but: " + e.get().getMessage());
             }
             checkAndRerun(target, "tar");
         }

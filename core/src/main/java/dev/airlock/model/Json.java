@@ -148,4 +148,16 @@ public final class Json {
     private static String oneLine(IOException e) {
         return oneLine(originalMessage(e));
     }
+
+    /**
+     * A descriptor as OCI JSON: {@code {"mediaType":…,"digest":…,"size":…}} in that order (the one
+     * place descriptors are written; add platform or annotations to the returned node).
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode descriptor(Descriptor d) {
+        com.fasterxml.jackson.databind.node.ObjectNode n = mapper().createObjectNode();
+        n.put("mediaType", d.mediaType().value());
+        n.put("digest", d.digest().toString());
+        n.put("size", d.size());
+        return n;
+    }
 }

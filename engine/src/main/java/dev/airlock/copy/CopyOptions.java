@@ -16,7 +16,7 @@ import java.util.Objects;
 public record CopyOptions(int jobs, boolean readSkippedBlobs, boolean failFast, ProgressListener progress) {
     public CopyOptions {
         if (jobs < 1 || jobs > 256) {
-            throw new dev.airlock.error.UsageException("--jobs must be between 1 and 256, got " + jobs);
+            throw new dev.airlock.error.UsageException("parallel transfers (jobs) must be between 1 and 256, got " + jobs);
         }
         Objects.requireNonNull(progress, "progress");
     }

@@ -152,7 +152,7 @@ public final class GraphPlanner {
                     continue;
                 }
                 if (!used.digest().equals(child.digest())) {
-                    throw new UsageException(src.name() + ": --platform cannot filter the nested index " + child.digest());
+                    throw new UsageException(src.name() + ": a platform filter cannot filter the nested index " + child.digest());
                 }
                 kept.add(i);
                 keptDigests.add(e.digest());

@@ -6,14 +6,14 @@ import java.util.List;
 
 /**
  * Planning failed for one or more images; every failure is listed at once so the operator fixes
- * the list in one go. The exit code is the first failure's (registry answer, bad content...).
+ * the list in one go. The exit code and the cause are {@link dev.airlock.error.FailurePolicy}'s.
  */
 public class PlanException extends AirlockException {
     private static final long serialVersionUID = 1L;
     private final transient List<AirlockException> failures;
 
     public PlanException(List<AirlockException> failures) {
-        super(message(failures), failures.get(0));
+        super(message(failures), dev.airlock.error.FailurePolicy.decisive(failures).orElse(null));
         this.failures = List.copyOf(failures);
     }
 
@@ -24,7 +24,7 @@ public class PlanException extends AirlockException {
 
     @Override
     public int exitCode() {
-        return failures.isEmpty() ? ExitCodes.FAILURE : failures.get(0).exitCode();
+        return failures.isEmpty() ? ExitCodes.FAILURE : dev.airlock.error.FailurePolicy.exitCode(failures, 0, 0);
     }
 
     private static String message(List<AirlockException> failures) {

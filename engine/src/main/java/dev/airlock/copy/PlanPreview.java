@@ -23,7 +23,8 @@ public record PlanPreview(List<Descriptor> missingBlobs, List<Descriptor> presen
         List<Descriptor> missing = new ArrayList<>();
         List<Descriptor> present = new ArrayList<>();
         for (Descriptor b : job.plan().blobs()) {
-            (job.target().blobSize(job.targetRepository(), b.digest()).isPresent() ? present : missing).add(b);
+            // present means present with the descriptor's size (a HEAD with another size is not believed)
+            (job.target().blobSize(job.targetRepository(), b.digest()).filter(size -> size == b.size()).isPresent() ? present : missing).add(b);
         }
         List<RawManifest> manifests = new ArrayList<>();
         for (RawManifest m : job.plan().manifests()) {

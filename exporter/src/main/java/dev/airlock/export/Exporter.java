@@ -7,6 +7,7 @@ import dev.airlock.bundle.WriteResult;
 import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.CopyJob;
 import dev.airlock.copy.CopyOptions;
+import dev.airlock.copy.CopyResult;
 import dev.airlock.copy.GraphCopier;
 import dev.airlock.copy.GraphPlanner;
 import dev.airlock.copy.ImageOutcome;
@@ -84,7 +85,7 @@ public final class Exporter {
             List<ImagePlan> plans = plan(images, request);
             DirectoryStore cache = openCache(request.cacheDir());
             if (request.signer().isEmpty()) {
-                progress.note("warning: the bundle is not signed (give --sign-key KEY to sign it); import will need --allow-unsigned");
+                progress.note("warning: the bundle is not signed (no signer given): importing it will require allowing unsigned bundles");
             }
             return fetchAndWrite(plans, cache, request, started);
         } finally {
@@ -98,7 +99,7 @@ public final class Exporter {
         ProgressListener progress = request.progress();
         List<ImagePlan> plans = new GraphPlanner(request.distinctPlatforms()).planAll(images, request.jobs());
         for (ImagePlan p : plans) {
-            p.originalDigest().ifPresent(orig -> progress.note(p.source().name() + ": digest changed by --platform: "
+            p.originalDigest().ifPresent(orig -> progress.note(p.source().name() + ": digest changed by the platform filter: "
                     + orig + " → " + p.digest() + " (index rewritten to keep " + p.platforms().size() + " of its platforms)"));
         }
         return plans;
@@ -113,11 +114,7 @@ public final class Exporter {
     private static ExportResult fetchAndWrite(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request, long started) {
         List<Descriptor> order = bundleOrder(plans);
         ArrivalGate gate = new ArrivalGate(cache, order);
-        ExecutorService fetcher = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "airlock-fetch");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService fetcher = Executors.newSingleThreadExecutor(Workers.named("fetch"));
         Future<List<ImageOutcome>> fetched = fetcher.submit(() -> {
             try {
                 List<ImageOutcome> outcomes = fetch(plans, gate, request);
@@ -169,21 +166,12 @@ public final class Exporter {
                 progress.note(line);
             }
         };
-        List<ImageOutcome> outcomes = new GraphCopier(new CopyOptions(request.jobs(), false, true, notesOnly)).copy(jobs);
-        AirlockException first = null;
-        for (ImageOutcome o : outcomes) {
-            if (o.failure().isPresent()) {
-                AirlockException f = o.failure().get();
-                boolean secondary = f instanceof InternalException && f.getMessage().contains("stopped after an earlier failure");
-                if (first == null || (!secondary && first instanceof InternalException)) {
-                    first = f;
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-        return outcomes;
+        CopyResult copied = new GraphCopier(new CopyOptions(request.jobs(), false, true, notesOnly)).copy(jobs);
+        // fail-fast: the images not attempted after the first failure never decide (FailurePolicy)
+        copied.failure().ifPresent(f -> {
+            throw f;
+        });
+        return copied.outcomes();
     }
 
     private static WriteResult write(List<ImagePlan> plans, List<Descriptor> order, ArrivalGate gate, ExportRequest request) {

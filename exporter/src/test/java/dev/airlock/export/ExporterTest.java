@@ -254,7 +254,7 @@ class ExporterTest {
         ImagePlan plan = new GraphPlanner(List.of()).plan(new SourceImage(ImageReference.parse(refs.get(2)), bundleDir, "x",
                 dbOut.digest().toString()));
         GraphCopier copier = new GraphCopier(new CopyOptions(2, false, true, ProgressListener.NONE));
-        List<ImageOutcome> out = copier.copy(List.of(new CopyJob(plan, store, "filtered/db", List.of("two"))));
+        List<ImageOutcome> out = copier.copy(List.of(new CopyJob(plan, store, "filtered/db", List.of("two")))).outcomes();
         assertTrue(out.get(0).ok(), () -> out.get(0).failure().toString());
         copier.tag(out.get(0));
         RawManifest back = store.fetchManifest("filtered/db", "two");

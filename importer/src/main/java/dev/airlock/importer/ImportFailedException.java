@@ -20,7 +20,8 @@ public class ImportFailedException extends AirlockException {
     public ImportFailedException(ImportResult result, AirlockException cause) {
         super(message(result, cause), cause);
         this.result = result;
-        this.exitCode = cause instanceof VerificationException ? ExitCodes.VERIFICATION : cause.exitCode();
+        // an import tags nothing unless every image arrived: never a partial success
+        this.exitCode = dev.airlock.error.FailurePolicy.exitCode(java.util.List.of(cause), 0, 0);
     }
 
     /** Every image's state (failed ones carry their reason); tags were not moved. */

@@ -1,32 +1,40 @@
 package dev.airlock.importer;
 
-import dev.airlock.store.ImageSource;
-import dev.airlock.copy.ImageReport;
-
-import dev.airlock.copy.PlanPreview;
-import dev.airlock.copy.ImageReport;
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.bundle.BundleImage;
+import dev.airlock.bundle.BundleManifest;
+import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.CopyJob;
 import dev.airlock.copy.CopyOptions;
+import dev.airlock.copy.CopyResult;
 import dev.airlock.copy.GraphCopier;
 import dev.airlock.copy.GraphPlanner;
 import dev.airlock.copy.ImageOutcome;
 import dev.airlock.copy.ImagePlan;
+import dev.airlock.copy.ImageReport;
+import dev.airlock.copy.ImageReport.Status;
+import dev.airlock.copy.PlanPreview;
 import dev.airlock.copy.SourceImage;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InternalException;
-import dev.airlock.error.VerificationException;
-import dev.airlock.copy.ImageReport.Status;
+import dev.airlock.model.Descriptor;
 import dev.airlock.model.ImageReference;
 import dev.airlock.progress.ProgressListener;
+import dev.airlock.sign.SignatureInfo;
+import dev.airlock.sign.TrustPolicy;
+import dev.airlock.store.ImageSource;
 import dev.airlock.store.ImageStore;
-import dev.airlock.model.Descriptor;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BiFunction;
 
 /**
  * Replays a bundle into a registry, byte-exact, with the one copy engine ({@link GraphCopier}).
@@ -45,19 +53,19 @@ import java.util.Optional;
  *     keyed by digest).</li>
  * </ol>
  * An uncompressed {@code .tar} is read with positional reads by {@code jobs} workers. A
- * {@code .tar.zst} can only be read front to back, and is read ONCE when its bundle.json lists the
- * images using each blob ({@code files[].images}, checked against the graph by the reader): each
- * blob goes to its images' repositories as it passes (upload into the first, mount into the
- * others), each manifest is pushed by digest as it passes (after its blobs), tags after the
- * stream ended with everything verified. A .tar.zst without those lists (older writers) is read
- * twice: a verifying pass that keeps manifests and configs (small) in memory, then a pass that
- * streams the blobs. No extraction, no temporary files.
+ * {@code .tar.zst} can only be read front to back and is read ONCE: its bundle.json lists the
+ * images using each blob ({@code files[].images}, mandatory, checked against the graph by the
+ * reader), so each blob goes to its images' repositories as it passes (upload into the first,
+ * mount into the others), each manifest is pushed by digest as it passes (after its blobs), and
+ * tags follow once the stream ended with everything verified. A dry run of a .tar.zst reads it
+ * once to plan (manifests and configs, which are small, are kept in memory). No extraction, no
+ * temporary files.
  */
 public final class Importer {
     private final ImageStore target;
     private final ProgressListener progress;
     /** Opens the bundle (a test counts the reads of a file through it). */
-    private java.util.function.BiFunction<java.nio.file.Path, dev.airlock.sign.TrustPolicy, BundleArchive> opener = BundleArchive::open;
+    private BiFunction<Path, TrustPolicy, BundleArchive> opener = BundleArchive::open;
 
     /**
      * @param target   the registry named by the request's mapping (the caller opens and closes it)
@@ -69,7 +77,7 @@ public final class Importer {
     }
 
     /** Test hook: every open of the bundle goes through {@code open}. */
-    Importer withOpener(java.util.function.BiFunction<java.nio.file.Path, dev.airlock.sign.TrustPolicy, BundleArchive> open) {
+    Importer withOpener(BiFunction<Path, TrustPolicy, BundleArchive> open) {
         this.opener = Objects.requireNonNull(open, "open");
         return this;
     }
@@ -81,76 +89,51 @@ public final class Importer {
      */
     public ImportResult run(ImportRequest request) {
         long t0 = System.nanoTime();
-        List<CopyJob> jobs = new ArrayList<>();
-        List<BundleImage> images;
-        String signature;
-        boolean randomAccess;
         try (BundleArchive archive = opener.apply(request.bundle(), request.trust())) {
-            signature = archive.signature().describe();
-            if (archive.signature().status() != dev.airlock.sign.SignatureInfo.Status.TRUSTED) {
+            String signature = archive.signature().describe();
+            if (archive.signature().status() != SignatureInfo.Status.TRUSTED) {
                 progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
             }
-            images = archive.images();
-            randomAccess = archive.randomAccess();
-            if (!randomAccess && !request.dryRun() && archive.manifest().routed()) {
+            List<BundleImage> images = archive.images();
+            if (!archive.randomAccess() && !request.dryRun()) {
                 return streamOnce(request, archive, signature, t0);
             }
-            ImageSource source = archive;
-            if (!randomAccess) {
-                source = readHeads(archive);
-            }
-            List<SourceImage> sources = new ArrayList<>();
-            for (BundleImage img : images) {
-                sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString()));
-            }
-            List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, request.jobs());
-            for (int i = 0; i < images.size(); i++) {
-                ImagePlan plan = plans.get(i);
-                BundleImage img = images.get(i);
-                if (!plan.digest().equals(img.digest())) {
-                    throw new InternalException("planned " + plan.digest() + " for " + img.source() + ", bundle says " + img.digest(), null);
-                }
-                ImageReference dst = request.mapping().map(img.source());
-                jobs.add(new CopyJob(plan, target, dst.repository(), dst.tag().isEmpty() ? List.of() : List.of(dst.tag())));
-            }
-
-            List<PlanPreview> previews = previews(jobs, request.jobs());
-            boolean upToDate = previews.stream().allMatch(PlanPreview::upToDate);
+            ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
+            List<CopyJob> jobs = jobs(request, images, plan(source, images, request.jobs()));
+            List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
+            boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
             if (request.dryRun() || upToDate) {
                 List<ImageReport> reports = new ArrayList<>();
                 for (int i = 0; i < jobs.size(); i++) {
-                    PlanPreview p = previews.get(i);
-                    CopyJob job = jobs.get(i);
+                    PlanPreview p = previews.get(i).value();
                     reports.add(report(request, images.get(i), request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
-                            0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, seconds(t0)));
+                            0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, previews.get(i).seconds()));
                 }
                 return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
                         false, reports, seconds(t0));
             }
-
-            GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), true, false, progress));
-            List<ImageOutcome> outcomes;
-            AirlockException aborted = null;
-            if (randomAccess) {
-                outcomes = copier.copy(jobs);
-            } else {
-                outcomes = null;
-                try (BundleArchive again = opener.apply(request.bundle(), request.trust())) {
-                    checkSame(archive, again);
-                    outcomes = copier.copySequential(jobs, sink -> again.stream((f, in) -> sink.accept(f.descriptor(), in), ProgressListener.NONE));
-                } catch (AirlockException e) {
-                    aborted = e;
-                }
-            }
-            return finish(request, images, jobs, outcomes, aborted, copier, signature, t0);
+            GraphCopier copier = copier(request);
+            return finish(request, images, copier.copy(jobs), copier, signature, t0);
         }
     }
 
+    private GraphCopier copier(ImportRequest request) {
+        return new GraphCopier(new CopyOptions(request.jobs(), true, false, progress));
+    }
+
+    private List<CopyJob> jobs(ImportRequest request, List<BundleImage> images, List<ImagePlan> plans) {
+        List<CopyJob> jobs = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            ImageReference dst = request.mapping().map(images.get(i).source());
+            jobs.add(new CopyJob(plans.get(i), target, dst.repository(), dst.tag().isEmpty() ? List.of() : List.of(dst.tag())));
+        }
+        return jobs;
+    }
+
     /**
-     * A .tar.zst whose bundle.json routes each blob to its images: one pass. Blobs and manifests
-     * are placed as they pass (the reader has verified each manifest and checked the routing
-     * before handing it over); the plans are made from the kept manifests and configs when the
-     * stream has ended, then tags.
+     * A .tar.zst: one pass. Blobs and manifests are placed as they pass (the reader has verified
+     * each manifest and checked the routing before handing it over); the plans are made from the
+     * kept manifests and configs when the stream has ended, then tags.
      */
     private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0) {
         List<BundleImage> images = archive.images();
@@ -160,10 +143,10 @@ public final class Importer {
             destinations.add(new GraphCopier.Destination(target, dst.repository(), dst.tag().isEmpty() ? List.of() : List.of(dst.tag())));
         }
         long total = archive.manifest().files().stream().filter(f -> f.isBlob() && !f.descriptor().mediaType().isManifest())
-                .mapToLong(dev.airlock.bundle.BundleManifest.FileEntry::size).sum();
+                .mapToLong(BundleManifest.FileEntry::size).sum();
         BundleHeads heads = new BundleHeads(archive.describe());
-        GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), true, false, progress));
-        GraphCopier.RoutedCopy copied;
+        GraphCopier copier = copier(request);
+        CopyResult copied;
         try {
             copied = copier.copyRouted(destinations, total, sink -> archive.stream((f, in) -> {
                 Descriptor d = f.descriptor();
@@ -176,12 +159,13 @@ public final class Importer {
                         sink.manifest(heads.fetchManifest("", d.digest().toString()), to);
                         return;
                     }
-                    content = new java.io.ByteArrayInputStream(bytes);
+                    content = new ByteArrayInputStream(bytes);
                 }
                 sink.blob(d, to, content);
             }, ProgressListener.NONE), () -> plan(heads, images, request.jobs()));
         } catch (AirlockException e) {
-            return finish(request, images, null, null, e, copier, signature, t0);
+            // the bundle itself failed (a verification failure of the stream): nothing is tagged
+            throw failed(request, images, null, e, signature, t0);
         }
         List<ImageOutcome> outcomes = copied.outcomes();
         List<CopyJob> jobs = outcomes.stream().map(ImageOutcome::job).toList();
@@ -190,11 +174,12 @@ public final class Importer {
         if (nothingWritten && jobs.stream().allMatch(Importer::tagsInPlace)) {
             List<ImageReport> reports = new ArrayList<>();
             for (int i = 0; i < jobs.size(); i++) {
-                reports.add(report(request, images.get(i), Status.OK, Optional.of("up to date"), 0, outcomes.get(i).bytesSkipped(), 0, 0, seconds(t0)));
+                reports.add(report(request, images.get(i), Status.OK, Optional.of("up to date"), 0, outcomes.get(i).bytesSkipped(), 0, 0,
+                        outcomes.get(i).duration().toNanos() / 1e9));
             }
             return new ImportResult(request.bundle(), signature, request.mapping().toString(), false, true, false, reports, seconds(t0));
         }
-        return finish(request, images, jobs, outcomes, null, copier, signature, t0);
+        return finish(request, images, copied, copier, signature, t0);
     }
 
     private static boolean tagsInPlace(CopyJob job) {
@@ -207,11 +192,11 @@ public final class Importer {
         return true;
     }
 
-    /** Plans every image from the manifests and configs kept while the bundle streamed. */
-    private static List<ImagePlan> plan(BundleHeads heads, List<BundleImage> images, int jobs) {
+    /** Plans every image from the bundle (or from the manifests and configs kept while it streamed). */
+    private static List<ImagePlan> plan(ImageSource source, List<BundleImage> images, int jobs) {
         List<SourceImage> sources = new ArrayList<>();
         for (BundleImage img : images) {
-            sources.add(new SourceImage(img.source(), heads, img.source().repository(), img.digest().toString()));
+            sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString()));
         }
         List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, jobs);
         for (int i = 0; i < images.size(); i++) {
@@ -223,73 +208,72 @@ public final class Importer {
         return plans;
     }
 
-    private ImportResult finish(ImportRequest request, List<BundleImage> images, List<CopyJob> jobs, List<ImageOutcome> outcomes,
-                                AirlockException aborted, GraphCopier copier, String signature, long t0) {
-        AirlockException first = aborted;
-        if (first == null) {
-            // a verification failure anywhere outranks a registry failure elsewhere
-            for (ImageOutcome o : outcomes) {
-                if (o.failure().isPresent() && (first == null || o.failure().get() instanceof VerificationException
-                        && !(first instanceof VerificationException))) {
-                    first = o.failure().get();
-                }
-            }
-        }
-        boolean tagged = false;
-        if (first == null) {
+    /** Tags every image when all arrived; otherwise throws with every image's state. */
+    private ImportResult finish(ImportRequest request, List<BundleImage> images, CopyResult copied, GraphCopier copier,
+                                String signature, long t0) {
+        Optional<AirlockException> failure = copied.failure();
+        if (failure.isEmpty()) {
             try {
-                for (ImageOutcome o : outcomes) {
+                for (ImageOutcome o : copied.outcomes()) {
                     copier.tag(o);
                 }
-                tagged = true;
             } catch (AirlockException e) {
-                first = e;
+                throw failed(request, images, copied, e, signature, t0);
             }
+            List<ImageReport> reports = new ArrayList<>();
+            for (int i = 0; i < images.size(); i++) {
+                reports.add(report(request, images.get(i), Status.OK, Optional.empty(), copied.outcomes().get(i)));
+            }
+            return new ImportResult(request.bundle(), signature, request.mapping().toString(), false, false, true, reports, seconds(t0));
         }
+        throw failed(request, images, copied, failure.get(), signature, t0);
+    }
+
+    /**
+     * The exception for an import that tagged nothing: each image FAILED with its own reason, or
+     * NOT_ATTEMPTED (not reached after an earlier failure, or arrived but not tagged because
+     * another image failed). {@code copied} is null when the bundle failed before any outcome.
+     */
+    private ImportFailedException failed(ImportRequest request, List<BundleImage> images, CopyResult copied, AirlockException cause,
+                                         String signature, long t0) {
         List<ImageReport> reports = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            ImageOutcome o = outcomes == null ? null : outcomes.get(i);
-            AirlockException own = o == null ? aborted : o.failure().orElse(null);
-            Status status = own != null ? Status.FAILED : tagged ? Status.OK : Status.NOT_ATTEMPTED;
-            Optional<String> detail = own != null ? Optional.of(own.getMessage())
-                    : tagged ? Optional.empty() : Optional.of("arrived complete, but not tagged because another image failed");
-            reports.add(report(request, images.get(i), status, detail,
-                    o == null ? 0 : o.bytesPushed(), o == null ? 0 : o.bytesSkipped(), o == null ? 0 : o.bytesMounted(), 0,
-                    o == null ? seconds(t0) : o.duration().toNanos() / 1e9));
+            ImageOutcome o = copied == null ? null : copied.outcomes().get(i);
+            if (o == null) {
+                reports.add(report(request, images.get(i), Status.FAILED, Optional.of(cause.getMessage()), 0, 0, 0, 0, seconds(t0)));
+            } else if (o.failure().isPresent()) {
+                reports.add(report(request, images.get(i), Status.FAILED, Optional.of(o.failure().get().getMessage()), o));
+            } else if (o.status() == ImageOutcome.Status.NOT_ATTEMPTED) {
+                reports.add(report(request, images.get(i), Status.NOT_ATTEMPTED, Optional.of("not attempted: stopped after an earlier failure"), o));
+            } else {
+                reports.add(report(request, images.get(i), Status.NOT_ATTEMPTED,
+                        Optional.of("arrived complete, but not tagged because another image failed"), o));
+            }
         }
-        ImportResult result = new ImportResult(request.bundle(), signature, request.mapping().toString(), false, false, tagged,
+        ImportResult result = new ImportResult(request.bundle(), signature, request.mapping().toString(), false, false, false,
                 reports, seconds(t0));
-        if (first != null) {
-            throw new ImportFailedException(result, first);
-        }
-        return result;
+        return new ImportFailedException(result, cause);
+    }
+
+    /** A value and the seconds it took to get. */
+    private record Timed<T>(T value, double seconds) {
     }
 
     /** What each job would write, asked (HEADs only) for several images at once. */
-    private static List<PlanPreview> previews(List<CopyJob> jobs, int parallel) {
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Math.min(parallel, jobs.size())), r -> {
-            Thread t = new Thread(r, "airlock-preview");
-            t.setDaemon(true);
-            return t;
-        });
+    private static List<Timed<PlanPreview>> previews(List<CopyJob> jobs, int parallel) {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallel, jobs.size())), Workers.named("preview"));
         try {
-            List<java.util.concurrent.Future<PlanPreview>> futures = new ArrayList<>();
+            List<Future<Timed<PlanPreview>>> futures = new ArrayList<>();
             for (CopyJob job : jobs) {
-                futures.add(pool.submit(() -> PlanPreview.of(job)));
+                futures.add(pool.submit(() -> {
+                    long t = System.nanoTime();
+                    PlanPreview p = PlanPreview.of(job);
+                    return new Timed<>(p, seconds(t));
+                }));
             }
-            List<PlanPreview> out = new ArrayList<>();
-            for (java.util.concurrent.Future<PlanPreview> f : futures) {
-                try {
-                    out.add(f.get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (e.getCause() instanceof AirlockException a) {
-                        throw a;
-                    }
-                    throw new InternalException("checking the target: " + e.getCause(), e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new dev.airlock.error.LocalIoException("interrupted");
-                }
+            List<Timed<PlanPreview>> out = new ArrayList<>();
+            for (Future<Timed<PlanPreview>> f : futures) {
+                out.add(Workers.join(f));
             }
             return out;
         } finally {
@@ -297,11 +281,11 @@ public final class Importer {
         }
     }
 
-    /** First pass over a .tar.zst: verify everything, keep manifests and configs. */
+    /** A dry run of a .tar.zst: one verifying pass that keeps manifests and configs (small) to plan from. */
     private BundleHeads readHeads(BundleArchive archive) {
         BundleHeads heads = new BundleHeads(archive.describe());
         archive.stream((f, in) -> {
-            var d = f.descriptor();
+            Descriptor d = f.descriptor();
             if (BundleHeads.keeps(d)) {
                 heads.add(d, in.readAllBytes());
             }
@@ -309,11 +293,8 @@ public final class Importer {
         return heads;
     }
 
-    /** The file must not have changed between the two passes over a .tar.zst. */
-    private static void checkSame(BundleArchive first, BundleArchive second) {
-        if (!java.util.Arrays.equals(first.manifest().bytes(), second.manifest().bytes())) {
-            throw new VerificationException(first.describe() + ": bundle.json changed between the verifying pass and the import pass");
-        }
+    private static ImageReport report(ImportRequest request, BundleImage img, Status status, Optional<String> detail, ImageOutcome o) {
+        return report(request, img, status, detail, o.bytesPushed(), o.bytesSkipped(), o.bytesMounted(), 0, o.duration().toNanos() / 1e9);
     }
 
     private static ImageReport report(ImportRequest request, BundleImage img, Status status, Optional<String> detail,

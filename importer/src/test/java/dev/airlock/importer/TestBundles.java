@@ -33,11 +33,6 @@ final class TestBundles {
 
     /** Like the exporter: bundle.json lists the images using each blob. */
     static Path write(Path out, ImageStore source, List<ImageReference> refs, Optional<Signer> signer, boolean zstd) {
-        return write(out, source, refs, signer, zstd, true);
-    }
-
-    /** {@code routed} false: a bundle as older writers made it (no {@code files[].images}). */
-    static Path write(Path out, ImageStore source, List<ImageReference> refs, Optional<Signer> signer, boolean zstd, boolean routed) {
         List<SourceImage> sources = refs.stream().map(r -> SourceImage.of(r, source)).toList();
         List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, 4);
         Map<Digest, Descriptor> order = new LinkedHashMap<>();
@@ -55,10 +50,8 @@ final class TestBundles {
             }
             images.add(BundleImage.of(p.source().name(), p.top().descriptor(), p.platforms()));
         }
-        WriteOptions options = WriteOptions.defaults().withCompression(zstd, 3, 1);
-        if (routed) {
-            options = options.withImageGraphs(plans.stream().map(ImagePlan::digests).toList());
-        }
+        WriteOptions options = WriteOptions.defaults().withCompression(zstd, 3, 1)
+                .withImageGraphs(plans.stream().map(ImagePlan::digests).toList());
         if (signer.isPresent()) {
             options = options.withSigner(signer.get());
         }

@@ -5,19 +5,21 @@ import dev.airlock.error.ExitCodes;
 import dev.airlock.copy.ImageReport;
 
 /**
- * Some images of a sync failed. Exit code {@link ExitCodes#PARTIAL} when others arrived; the
- * first failure's own code when nothing arrived.
+ * Some images of a sync failed. The exit code is {@link dev.airlock.error.FailurePolicy}'s:
+ * {@link ExitCodes#PARTIAL} when others arrived, else the deciding failure's own code.
  */
 public class SyncFailedException extends AirlockException {
     private static final long serialVersionUID = 1L;
     private final transient SyncResult result;
     private final int exitCode;
 
-    public SyncFailedException(SyncResult result, int firstFailureCode) {
-        super(message(result));
+    /** @param failures each failed image's failure, in image order */
+    public SyncFailedException(SyncResult result, java.util.List<AirlockException> failures) {
+        super(message(result), dev.airlock.error.FailurePolicy.decisive(failures).orElse(null));
         this.result = result;
-        boolean someOk = result.images().stream().anyMatch(i -> i.status() == ImageReport.Status.OK);
-        this.exitCode = someOk ? ExitCodes.PARTIAL : firstFailureCode;
+        int ok = (int) result.images().stream().filter(i -> i.status() == ImageReport.Status.OK).count();
+        int notTried = (int) result.images().stream().filter(i -> i.status() == ImageReport.Status.NOT_ATTEMPTED).count();
+        this.exitCode = dev.airlock.error.FailurePolicy.exitCode(failures, ok, notTried);
     }
 
     public SyncResult result() {

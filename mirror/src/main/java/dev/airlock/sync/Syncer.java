@@ -62,34 +62,33 @@ public final class Syncer {
         GraphPlanner planner = new GraphPlanner(request.platforms());
         GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), false, false, progress));
         List<ImageReport> reports = new ArrayList<>();
-        int firstFailureCode = ExitCodes.OK;
+        List<AirlockException> failures = new ArrayList<>();
         boolean stopped = false;
         for (ImageReference src : request.images()) {
             ImageReference dst = request.mapping().map(src);
             if (stopped) {
-                reports.add(new ImageReport(src, dst, Optional.empty(), List.of(), Status.NOT_ATTEMPTED, Optional.empty(), 0, 0, 0, 0, 0));
+                reports.add(new ImageReport(src, dst, Optional.empty(), List.of(), Status.NOT_ATTEMPTED,
+                        Optional.of("not attempted: stopped after an earlier failure (--fail-fast)"), 0, 0, 0, 0, 0));
                 continue;
             }
             Attempt a = syncOne(planner, copier, src, dst, request.dryRun());
             ImageReport r = a.report();
             reports.add(r);
             onImage.accept(r);
-            if (r.status() == Status.FAILED) {
-                if (firstFailureCode == ExitCodes.OK) {
-                    firstFailureCode = a.exitCode();
-                }
+            if (a.failure().isPresent()) {
+                failures.add(a.failure().get());
                 stopped = request.failFast();
             }
         }
         SyncResult result = new SyncResult(request.mapping().toString(), request.dryRun(), reports, (System.nanoTime() - started) / 1e9);
         if (!result.ok()) {
-            throw new SyncFailedException(result, firstFailureCode);
+            throw new SyncFailedException(result, failures);
         }
         return result;
     }
 
-    /** One image's report and, when it failed, its exit code. */
-    private record Attempt(ImageReport report, int exitCode) {
+    /** One image's report and, when it failed, why. */
+    private record Attempt(ImageReport report, Optional<AirlockException> failure) {
     }
 
     private Attempt syncOne(GraphPlanner planner, GraphCopier copier, ImageReference src, ImageReference dst, boolean dryRun) {
@@ -101,20 +100,20 @@ public final class Syncer {
             if (dryRun) {
                 PlanPreview p = PlanPreview.of(job);
                 return new Attempt(new ImageReport(src, dst, Optional.of(plan.digest()), plan.platforms(), Status.PLANNED,
-                        Optional.of(p.describe()), 0, p.presentBytes(), 0, p.missingBlobs().size(), secondsSince(t0)), ExitCodes.OK);
+                        Optional.of(p.describe()), 0, p.presentBytes(), 0, p.missingBlobs().size(), secondsSince(t0)), Optional.empty());
             }
-            ImageOutcome out = copier.copy(List.of(job)).get(0);
+            ImageOutcome out = copier.copy(List.of(job)).outcomes().get(0);
             if (out.ok()) {
                 copier.tag(out);
             } else {
                 throw out.failure().get();
             }
             return new Attempt(new ImageReport(src, dst, Optional.of(plan.digest()), plan.platforms(), Status.OK, Optional.empty(),
-                    out.bytesPushed(), out.bytesSkipped(), out.bytesMounted(), 0, secondsSince(t0)), ExitCodes.OK);
+                    out.bytesPushed(), out.bytesSkipped(), out.bytesMounted(), 0, secondsSince(t0)), Optional.empty());
         } catch (AirlockException e) {
             return new Attempt(new ImageReport(src, dst, plan == null ? Optional.empty() : Optional.of(plan.digest()),
                     plan == null ? List.of() : plan.platforms(), Status.FAILED, Optional.of(oneLine(e.getMessage())),
-                    0, 0, 0, 0, secondsSince(t0)), e.exitCode());
+                    0, 0, 0, 0, secondsSince(t0)), Optional.of(e));
         }
     }
 

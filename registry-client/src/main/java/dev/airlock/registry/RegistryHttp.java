@@ -1,5 +1,6 @@
 package dev.airlock.registry;
 
+import dev.airlock.concurrent.Workers;
 import dev.airlock.error.RegistryException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -178,12 +179,7 @@ final class RegistryHttp implements AutoCloseable {
         this.displayHost = displayHost;
         this.base = base;
         this.transport = transport;
-        AtomicInteger n = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "airlock-http-" + displayHost + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = Executors.newCachedThreadPool(Workers.named("http-" + displayHost));
         this.client = builder.executor(executor).followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1).connectTimeout(transport.connectTimeout()).build();
         this.permits = new Semaphore(transport.maxConcurrentRequests(), true);

@@ -46,6 +46,7 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger failSkip = new AtomicInteger();
     private final AtomicInteger failLeft = new AtomicInteger();
     private volatile int failStatus;
+    private volatile long blobSizeLie = -1;
     private final Fault upstream = new Fault();
     private final Fault downstream = new Fault();
     private final Thread acceptor;
@@ -131,8 +132,28 @@ public final class FaultProxy implements AutoCloseable {
         failMethod = method;
     }
 
+    /**
+     * Every HEAD of a blob is answered here, without asking the registry: 200 with its digest and
+     * {@code Content-Length: size} (a registry lying that it holds blobs, and about their sizes).
+     */
+    public void lieAboutBlobSizes(long size) {
+        blobSizeLie = size;
+    }
+
+    private void answerBlobHead(Socket client, String head) throws IOException {
+        String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+        String digest = path.substring(path.indexOf("/blobs/") + "/blobs/".length());
+        String resp = "HTTP/1.1 200 OK\r\nContent-Length: " + blobSizeLie + "\r\nDocker-Content-Digest: " + digest
+                + "\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+        OutputStream out = client.getOutputStream();
+        out.write(resp.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        closeQuietly(client);
+    }
+
     /** Disarms every fault. */
     public void clear() {
+        blobSizeLie = -1;
         failMethod = null;
         failLeft.set(0);
         upstream.budget.set(-1);
@@ -288,6 +309,12 @@ public final class FaultProxy implements AutoCloseable {
                     discard(in, length);
                     fired.incrementAndGet();
                     answer(from, failStatus, "");
+                    closeQuietly(to);
+                    return;
+                }
+                if (method.equals("HEAD") && blobSizeLie >= 0 && text.contains("/blobs/sha256:")) {
+                    fired.incrementAndGet();
+                    answerBlobHead(from, text);
                     closeQuietly(to);
                     return;
                 }

@@ -1,5 +1,6 @@
 package dev.airlock.export.dockerarchive;
 
+import dev.airlock.concurrent.Workers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -245,11 +246,7 @@ final class MultiArchAssembler {
         }
         Map<Digest, Descriptor> out = new HashMap<>();
         int threads = options.threads();
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "airlock-gzip");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(threads, Workers.named("gzip"));
         try {
             ParallelGzip gzip = new ParallelGzip(pool, threads);
             progress.begin("compressing layers", total, owner.size());
@@ -358,10 +355,6 @@ final class MultiArchAssembler {
     }
 
     private static ObjectNode descriptor(Descriptor d) {
-        ObjectNode n = Json.mapper().createObjectNode();
-        n.put("mediaType", d.mediaType().value());
-        n.put("digest", d.digest().toString());
-        n.put("size", d.size());
-        return n;
+        return Json.descriptor(d);
     }
 }

@@ -106,7 +106,7 @@ class DockerArchiveBundleToRegistryTest {
                 jobs.add(new CopyJob(p, store, prefix + "/" + p.source().name().repository(), List.of(p.source().name().tag())));
             }
             GraphCopier copier = new GraphCopier(new CopyOptions(2, true, true, ProgressListener.NONE));
-            List<ImageOutcome> outcomes = copier.copy(jobs);
+            List<ImageOutcome> outcomes = copier.copy(jobs).outcomes();
             assertTrue(outcomes.stream().allMatch(ImageOutcome::ok), outcomes::toString);
             outcomes.forEach(copier::tag);
 

@@ -1,0 +1,89 @@
+package dev.airlock.bundle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.ImageReference;
+import dev.airlock.model.Json;
+import dev.airlock.model.MediaType;
+import dev.airlock.model.Platform;
+import dev.airlock.progress.ProgressListener;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The golden file: docs/bundle-format.md's examples of index.json and bundle.json are exactly what
+ * the writer produces for a fixed input (two images sharing a layer; compared as JSON trees, the
+ * doc pretty-prints). When the format changes, this fails until the spec shows the new bytes.
+ */
+class BundleFormatDocTest {
+    @TempDir
+    Path tmp;
+
+    /** The fixed input of the examples: a two-platform OCI index and a single-platform manifest sharing a base layer. */
+    private static TestContent golden() {
+        TestContent c = new TestContent(7);
+        Descriptor base = c.layer(MediaType.OCI_LAYER_GZIP, 300);
+        List<Descriptor> entries = new ArrayList<>();
+        for (Platform p : List.of(Platform.parse("linux/amd64"), Platform.parse("linux/arm64"))) {
+            Descriptor own = c.layer(MediaType.OCI_LAYER_GZIP, 200);
+            entries.add(c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, p, List.of(base, own)), List.of(base, own)).withPlatform(p));
+        }
+        Descriptor index = c.index(MediaType.OCI_INDEX, entries);
+        c.images.add(BundleImage.of(ImageReference.parse("docker.io/library/busybox:1.36"), index, TestContent.platforms(entries)));
+        Descriptor tool = c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, Platform.parse("linux/amd64"), List.of(base)), List.of(base));
+        c.images.add(BundleImage.of(ImageReference.parse("docker.io/rancher/pause:3.1"), tool, List.of(Platform.parse("linux/amd64"))));
+        return c;
+    }
+
+    @Test
+    void theSpecExamplesAreWhatTheWriterWrites() throws Exception {
+        TestContent c = golden();
+        Path out = tmp.resolve("golden.tar");
+        BundleWriter.write(out, c.images, c.order(), d -> new ByteArrayInputStream(c.bytes.get(d.digest())),
+                WriteOptions.defaults().withIdentity(UUID.fromString("0b7c6a3e-9a53-4b59-8f2c-6e1f4b0d2a11"), Instant.parse("2026-12-01T12:00:00Z"))
+                        .withTool(new BundleManifest.Tool("airlock", "0.1.0")), ProgressListener.NONE);
+        List<Forge.Entry> entries = Forge.read(out);
+        byte[] bundleJson = Forge.named(entries, BundleLayout.BUNDLE_JSON).data();
+        byte[] indexJson = Forge.named(entries, BundleLayout.INDEX_JSON).data();
+
+        String spec = Files.readString(Path.of(System.getProperty("basedir", ".")).resolve("../docs/bundle-format.md"), StandardCharsets.UTF_8);
+        String indexExample = jsonBlockAfter(spec, "`index.json` lists each exported image");
+        String bundleExample = jsonBlockAfter(spec, "## `airlock/bundle.json`");
+        assertEquals(Json.parse(indexJson, "written index.json"), Json.parse(indexExample.getBytes(StandardCharsets.UTF_8), "spec index.json"),
+                () -> "docs/bundle-format.md index.json example; the writer gives:\n" + new String(indexJson, StandardCharsets.UTF_8));
+        JsonNode written = Json.parse(bundleJson, "written bundle.json");
+        assertEquals(written, Json.parse(bundleExample.getBytes(StandardCharsets.UTF_8), "spec bundle.json"),
+                () -> "docs/bundle-format.md bundle.json example; the writer gives:\n" + pretty(written));
+        // and the example is a bundle.json every reader accepts
+        assertEquals(2, BundleManifest.parse(bundleJson, "golden").images().size());
+    }
+
+    private static String jsonBlockAfter(String text, String anchor) {
+        int at = text.indexOf(anchor);
+        assertTrue(at >= 0, "docs/bundle-format.md has no '" + anchor + "'");
+        Matcher m = Pattern.compile("```json\\n(.*?)\\n```", Pattern.DOTALL).matcher(text);
+        assertTrue(m.find(at), "no json block after '" + anchor + "'");
+        return m.group(1);
+    }
+
+    private static String pretty(JsonNode n) {
+        try {
+            return Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(n);
+        } catch (Exception e) {
+            return n.toString();
+        }
+    }
+}
