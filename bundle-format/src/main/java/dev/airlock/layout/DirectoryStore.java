@@ -186,10 +186,23 @@ public final class DirectoryStore implements ImageStore {
         return total;
     }
 
-    /** Removes temporary files left by an interrupted run (they never carry a digest name). */
-    public void removeLeftovers() {
+    /**
+     * Removes temporary files that an interrupted run left (they never carry a digest name), when
+     * older than {@code age}: a younger one may belong to another process writing right now.
+     * Files that cannot be removed are left; they are not ours to fail on.
+     */
+    public void removeLeftovers(java.time.Duration age) {
+        java.time.Instant limit = java.time.Instant.now().minus(age);
         try (var s = Files.list(blobs)) {
-            s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(p -> p.toFile().delete());
+            s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(p -> {
+                try {
+                    if (Files.getLastModifiedTime(p).toInstant().isBefore(limit)) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException ignored) {
+                    // another run may be finishing it
+                }
+            });
         } catch (IOException e) {
             throw new LocalIoException("cleaning " + blobs + ": " + e.getMessage(), e);
         }

@@ -77,9 +77,20 @@ class HostileImportTest {
 
     @Test
     void zstdBombAfterTheEndOfTheArchive() {
+        // a .tar is checked to its end at open: nothing is pushed
+        refused(new BundleForge().image("example.com/victim:1.0", good)
+                .write(dir.resolve("bomb.tar"), signer, false, UnaryOperator.identity(), List.of(), 2L << 20), "more than end-of-archive padding");
+        // a .tar.zst is read once (every bundle routes its blobs): what passed before the end is verified
+        // content pushed by digest; the junk after the end fails the import before any tag
         Path p = new BundleForge().image("example.com/victim:1.0", good)
                 .write(dir.resolve("bomb.tar.zst"), signer, true, UnaryOperator.identity(), List.of(), 1L << 30);
-        refused(p, "after the end of the tar archive");
+        Run r = importRun(p);
+        List<String> lines = r.err.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(ExitCodes.VERIFICATION, r.code, r.err);
+        assertEquals(1, lines.size(), "stderr must be one line: " + r.err);
+        assertTrue(lines.get(0).contains("after the end of the tar archive"), lines.get(0));
+        RegistryAudit.Report audit = RegistryAudit.assertConsistent(registry);
+        assertEquals(0, audit.tagCount(), audit.toString());
     }
 
     @Test

@@ -274,22 +274,7 @@ public final class Exporter {
     /** Opens the cache and removes temporary files that a killed run left long ago. */
     static DirectoryStore openCache(Path dir) {
         DirectoryStore cache = DirectoryStore.open(dir);
-        Instant limit = Instant.now().minus(STALE_TEMP);
-        Path blobs = cache.root().resolve("blobs").resolve("sha256");
-        try (var s = Files.list(blobs)) {
-            s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(p -> {
-                try {
-                    FileTime t = Files.getLastModifiedTime(p);
-                    if (t.toInstant().isBefore(limit)) {
-                        Files.deleteIfExists(p);
-                    }
-                } catch (IOException ignored) {
-                    // another export may be finishing it; not ours to fail on
-                }
-            });
-        } catch (IOException e) {
-            throw new LocalIoException("reading cache " + blobs + ": " + e.getMessage(), e);
-        }
+        cache.removeLeftovers(STALE_TEMP);
         return cache;
     }
 }

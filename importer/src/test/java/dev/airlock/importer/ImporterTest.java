@@ -197,6 +197,36 @@ class ImporterTest {
         assertEquals(0, again.bytesMounted());
     }
 
+    @Test
+    void aTargetLyingThatItHoldsEveryBlobWithAnotherSizeGetsThemUploaded() {
+        // issue 20 item 6: HEAD answers 200 with Content-Length 12345 for every blob, none is stored
+        try (RegistryProcess fresh = RegistryProcess.start();
+             dev.airlock.testkit.FaultProxy proxy = dev.airlock.testkit.FaultProxy.in(fresh);
+             RegistryStore lying = RegistryStore.open(proxy.host(), RegistryOptions.anonymous());
+             RegistryStore direct = RegistryStore.open(fresh.host(), RegistryOptions.anonymous())) {
+            proxy.lieAboutBlobSizes(12345);
+            List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ProgressListener p = new ProgressListener() {
+                @Override
+                public void note(String line) {
+                    notes.add(line);
+                }
+            };
+            ImportResult dry = importInto(lying, proxy.host() + "/lie", bundleTar, trust, true, ProgressListener.NONE);
+            assertTrue(dry.images().stream().allMatch(i -> i.blobsToPush() > 0), "a dry run does not believe the sizes: " + dry);
+            ImportResult r = importInto(lying, proxy.host() + "/lie", bundleTar, trust, false, p);
+            assertTrue(r.ok() && r.tagged(), r.toString());
+            assertTrue(proxy.faultsFired() > 0, "the proxy lied");
+            assertEquals(0, r.bytesSkipped(), "nothing counted as present: " + r);
+            assertTrue(r.bytesUploaded() > 0);
+            assertTrue(notes.stream().anyMatch(n -> n.contains("12345 bytes") && n.contains("uploading it")), notes::toString);
+            // what the lying front did not hide: the real registry holds every blob, byte-exact
+            assertArrived(direct, oci, "lie/team/app");
+            assertArrived(direct, docker, "lie/rancher/pause");
+            assertArrived(direct, single, "lie/tool");
+        }
+    }
+
     /** An importer that counts every open (= every read) of the bundle file. */
     private static Importer counted(RegistryStore target, AtomicInteger opens, ProgressListener p) {
         return new Importer(target, p).withOpener((path, policy) -> {
