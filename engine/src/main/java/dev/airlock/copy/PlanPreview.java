@@ -19,17 +19,26 @@ import java.util.Optional;
 public record PlanPreview(List<Descriptor> missingBlobs, List<Descriptor> presentBlobs, List<RawManifest> missingManifests,
                           List<String> tagsToMove) {
 
+    /**
+     * Asks the target (HEADs only). Manifests first: when every manifest of the plan is there by
+     * digest, the registry accepted each one with all it references present, so its blobs are
+     * not asked one by one (a re-run of a present set costs one HEAD per manifest and tag).
+     */
     public static PlanPreview of(CopyJob job) {
-        List<Descriptor> missing = new ArrayList<>();
-        List<Descriptor> present = new ArrayList<>();
-        for (Descriptor b : job.plan().blobs()) {
-            // present means present with the descriptor's size (a HEAD with another size is not believed)
-            (job.target().blobSize(job.targetRepository(), b.digest()).filter(size -> size == b.size()).isPresent() ? present : missing).add(b);
-        }
         List<RawManifest> manifests = new ArrayList<>();
         for (RawManifest m : job.plan().manifests()) {
             if (job.target().headManifest(job.targetRepository(), m.digest().toString()).isEmpty()) {
                 manifests.add(m);
+            }
+        }
+        List<Descriptor> missing = new ArrayList<>();
+        List<Descriptor> present = new ArrayList<>();
+        if (manifests.isEmpty()) {
+            present.addAll(job.plan().blobs());
+        } else {
+            for (Descriptor b : job.plan().blobs()) {
+                // present means present with the descriptor's size (a HEAD with another size is not believed)
+                (job.target().blobSize(job.targetRepository(), b.digest()).filter(size -> size == b.size()).isPresent() ? present : missing).add(b);
             }
         }
         List<String> tags = new ArrayList<>();
