@@ -123,7 +123,8 @@ public final class RegistryStore implements ImageStore {
             } else {
                 Optional<String> claimed = r.header("Docker-Content-Digest").map(String::trim);
                 if (claimed.isPresent() && !claimed.get().equals(m.digest().toString())) {
-                    throw wrongDigestHeader(action + ": the registry says " + claimed.get() + " but the content it sent has digest " + m.digest(), r.status);
+                    // the bytes fail the registry's own digest: a content check, like a blob that does not hash to its digest (exit 3)
+                    throw new DigestMismatchException(what + ": registry says " + claimed.get() + " but the content has digest " + m.digest());
                 }
             }
             return m;
@@ -497,9 +498,10 @@ public final class RegistryStore implements ImageStore {
     // ---------------------------------------------------------------- helpers
 
     /**
-     * A {@code Docker-Content-Digest} answer that contradicts the digest of the bytes: the registry
-     * failed the operation (exit 4). Bytes that do not match the digest they were asked for are a
-     * verification failure instead ({@link DigestMismatchException}, exit 3).
+     * A {@code Docker-Content-Digest} answer to a push or a HEAD that is not the digest pushed or
+     * asked for: the registry failed the operation (exit 4). Bytes that do not hash to the digest
+     * they were asked for (or that the registry names) are a verification failure instead
+     * ({@link DigestMismatchException}, exit 3).
      */
     static RegistryException wrongDigestHeader(String message, int status) {
         return new RegistryException(message + " (wrong Docker-Content-Digest)", status, List.of("DIGEST_INVALID"));

@@ -86,8 +86,15 @@ final class TimedExchange {
                     : new StallException("no response within " + format(response) + " (--timeout-response)");
         }
 
-        /** {@code p}, reporting to this watch whenever the connection asks for or takes a piece of it. */
+        /**
+         * {@code p}, reporting to this watch whenever the connection asks for or takes a piece of
+         * it. The body counts as sent when its last byte was taken (the client may cancel instead
+         * of waiting for {@code onComplete} once it has Content-Length bytes).
+         */
         HttpRequest.BodyPublisher wrap(HttpRequest.BodyPublisher p) {
+            long length = p.contentLength();
+            java.util.concurrent.atomic.AtomicLong taken = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean complete = new java.util.concurrent.atomic.AtomicBoolean();
             return new HttpRequest.BodyPublisher() {
                 @Override
                 public long contentLength() {
@@ -102,7 +109,9 @@ final class TimedExchange {
                             s.onSubscribe(new Flow.Subscription() {
                                 @Override
                                 public void request(long n) {
-                                    moved();
+                                    if (!complete.get()) {
+                                        moved();
+                                    }
                                     sub.request(n);
                                 }
 
@@ -115,7 +124,13 @@ final class TimedExchange {
 
                         @Override
                         public void onNext(ByteBuffer item) {
-                            moved();
+                            long total = taken.addAndGet(item.remaining());
+                            if (length >= 0 && total >= length) {
+                                complete.set(true);
+                                bodySent();
+                            } else {
+                                moved();
+                            }
                             s.onNext(item);
                         }
 
@@ -126,6 +141,7 @@ final class TimedExchange {
 
                         @Override
                         public void onComplete() {
+                            complete.set(true);
                             bodySent();
                             s.onComplete();
                         }
