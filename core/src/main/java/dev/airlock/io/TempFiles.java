@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The temporary files this process is writing (a bundle's {@code .NAME.tmp-*} beside the output,
- * the export cache's {@code .tmp-*} blobs), deleted by a JVM shutdown hook when the process ends
+ * the export cache's {@code .tmp-*} blobs, a docker-archive scratch directory), deleted by a JVM shutdown hook when the process ends
  * before they were renamed or removed: on SIGINT (Ctrl-C), SIGTERM, {@code System.exit} or the
  * end of {@code main}. A writer registers a path before it creates the file and {@linkplain
  * #release releases} it once the file was moved into place or deleted. SIGKILL runs no hook; the
@@ -40,14 +40,22 @@ public final class TempFiles {
         LIVE.remove(file.toAbsolutePath());
     }
 
-    /** Deletes {@code file} if it is there and forgets it; true when nothing is left. */
+    /** Deletes {@code file} (a directory with everything in it) if it is there and forgets it; true when nothing is left. */
     public static boolean delete(Path file) {
         Path p = file.toAbsolutePath();
         try {
-            Files.deleteIfExists(p);
+            if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try (java.util.stream.Stream<Path> walk = Files.walk(p)) {
+                    for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(q);
+                    }
+                }
+            } else {
+                Files.deleteIfExists(p);
+            }
             LIVE.remove(p);
             return true;
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             return false;
         }
     }

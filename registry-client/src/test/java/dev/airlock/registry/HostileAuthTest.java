@@ -9,6 +9,7 @@ import dev.airlock.error.ExitCodes;
 import dev.airlock.error.RegistryException;
 import dev.airlock.model.Digest;
 import dev.airlock.testkit.RegistryProcess;
+import dev.airlock.testkit.StallServer;
 import dev.airlock.testkit.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

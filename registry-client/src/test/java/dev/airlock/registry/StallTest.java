@@ -13,6 +13,7 @@ import dev.airlock.model.RawManifest;
 import dev.airlock.store.ImageDestination;
 import dev.airlock.testkit.FaultProxy;
 import dev.airlock.testkit.RegistryProcess;
+import dev.airlock.testkit.StallServer;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -93,6 +94,22 @@ class StallTest {
                     + "the registry took no data of the request body for 500 ms (--timeout-idle)"), e.getMessage());
             assertTrue(server.requestLines().stream().anyMatch(l -> l.startsWith("PUT /v2/stall/blobs/uploads/session-1")),
                     server.requestLines().toString());
+        }
+    }
+
+    /** A registry that says it stored a manifest or blob under another digest failed the push: exit 4, not 3. */
+    @Test
+    void aPushAnsweredWithAWrongDockerContentDigestIsARegistryFailure() throws Exception {
+        RawManifest m = RawManifest.of(MediaType.OCI_MANIFEST, ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_MANIFEST.value()
+                + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + SOME + "\",\"size\":1},\"layers\":[]}")
+                .getBytes(StandardCharsets.UTF_8));
+        String zeros = "sha256:" + "0".repeat(64);
+        try (StallServer server = new StallServer(StallServer.Mode.WRONG_DIGEST);
+             RegistryStore store = RegistryStore.open(server.host(), shortTimeouts(2))) {
+            RegistryException e = assertThrows(RegistryException.class, () -> store.pushManifest("lie/me", "1.0", m));
+            assertEquals("pushing manifest " + m.digest() + " to " + server.host() + "/lie/me as 1.0: the registry says it stored it as "
+                    + zeros + " (wrong Docker-Content-Digest)", e.getMessage());
+            assertEquals(ExitCodes.REGISTRY, e.exitCode());
         }
     }
 

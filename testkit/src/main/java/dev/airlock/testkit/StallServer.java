@@ -1,4 +1,4 @@
-package dev.airlock.registry;
+package dev.airlock.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,14 +20,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stops the body, or accepts an upload session and then stops reading the body. It records the
  * request heads it received. {@link #close()} closes every socket.
  */
-final class StallServer implements AutoCloseable {
-    enum Mode {
+public final class StallServer implements AutoCloseable {
+    public enum Mode {
         /** Reads everything, answers nothing. */
         SILENT,
         /** Answers a 200 with Content-Length 1000 and 10 bytes of body, then sends nothing more. */
         HEADERS_THEN_STOP,
         /** Answers POST with 202 + Location (an upload session); for PUT/PATCH reads the head, then stops reading. */
-        STOP_READING_UPLOADS
+        STOP_READING_UPLOADS,
+        /** Answers every PUT with 201 and a Docker-Content-Digest of all zeros (a registry lying about what it stored). */
+        WRONG_DIGEST
     }
 
     private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -36,28 +38,28 @@ final class StallServer implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final List<String> heads = new ArrayList<>();
 
-    StallServer(Mode mode) throws IOException {
+    public StallServer(Mode mode) throws IOException {
         this.mode = mode;
         Thread t = new Thread(this::acceptLoop, "stall-server-" + server.getLocalPort());
         t.setDaemon(true);
         t.start();
     }
 
-    String host() {
+    public String host() {
         return "127.0.0.1:" + server.getLocalPort();
     }
 
-    int connections() {
+    public int connections() {
         return connections.get();
     }
 
     /** The request lines received, e.g. "HEAD /v2/a/blobs/sha256:… HTTP/1.1". */
-    List<String> requestLines() {
+    public List<String> requestLines() {
         return heads().stream().map(h -> h.lines().findFirst().orElse("")).toList();
     }
 
     /** Every request head received (request line and header lines). */
-    List<String> heads() {
+    public List<String> heads() {
         synchronized (heads) {
             return List.copyOf(heads);
         }
@@ -110,6 +112,14 @@ final class StallServer implements AutoCloseable {
                         }
                         Thread.sleep(Long.MAX_VALUE); // never read the body; the socket closes with the server
                     }
+                    case WRONG_DIGEST -> {
+                        skipBody(in, head);
+                        String answer = line.startsWith("PUT ")
+                                ? "HTTP/1.1 201 Created\r\nDocker-Content-Digest: sha256:" + "0".repeat(64) + "\r\nContent-Length: 0\r\n\r\n"
+                                : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+                        out.write(answer.getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                    }
                     default -> throw new IllegalStateException();
                 }
             }
@@ -117,6 +127,14 @@ final class StallServer implements AutoCloseable {
             // the client gave up, or the test closed the server
         } finally {
             sockets.remove(s);
+        }
+    }
+
+    private static void skipBody(InputStream in, String head) throws IOException {
+        for (String h : head.split("\r\n")) {
+            if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                in.readNBytes(Integer.parseInt(h.substring(15).trim()));
+            }
         }
     }
 
@@ -138,10 +156,14 @@ final class StallServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
-        server.close();
-        for (Socket s : sockets) {
-            s.close();
+    public void close() {
+        try {
+            server.close();
+            for (Socket s : sockets) {
+                s.close();
+            }
+        } catch (IOException ignored) {
+            // closing only
         }
     }
 }
