@@ -60,6 +60,8 @@ final class TimedExchange {
         private final Duration idle;
         private volatile long since = System.nanoTime();
         private volatile boolean sending;
+        /** Threads inside the body's own read (a local file, or a source registry's stream with its own timeouts). */
+        private final java.util.concurrent.atomic.AtomicInteger producing = new java.util.concurrent.atomic.AtomicInteger();
 
         Watch(TransportOptions t) {
             this.response = t.responseTimeout();
@@ -77,6 +79,10 @@ final class TimedExchange {
         }
 
         long deadline() {
+            if (producing.get() > 0) {
+                // waiting for our own content, not for the registry: the source's own timeouts apply
+                return System.nanoTime() + idle.toNanos();
+            }
             return since + (sending ? idle : response).toNanos();
         }
 
@@ -109,10 +115,16 @@ final class TimedExchange {
                             s.onSubscribe(new Flow.Subscription() {
                                 @Override
                                 public void request(long n) {
-                                    if (!complete.get()) {
-                                        moved();
+                                    // a stream publisher reads the content inside request(): that time is not the registry's
+                                    producing.incrementAndGet();
+                                    try {
+                                        sub.request(n);
+                                    } finally {
+                                        producing.decrementAndGet();
+                                        if (!complete.get()) {
+                                            moved();
+                                        }
                                     }
-                                    sub.request(n);
                                 }
 
                                 @Override
