@@ -110,6 +110,20 @@ class StallTest {
             assertEquals("pushing manifest " + m.digest() + " to " + server.host() + "/lie/me as 1.0: the registry says it stored it as "
                     + zeros + " (wrong Docker-Content-Digest)", e.getMessage());
             assertEquals(ExitCodes.REGISTRY, e.exitCode());
+            RegistryException head = assertThrows(RegistryException.class, () -> store.headManifest("lie/me", m.digest().toString()));
+            assertEquals("checking manifest " + m.digest() + " in " + server.host() + "/lie/me: the registry answered for " + zeros
+                    + " (wrong Docker-Content-Digest)", head.getMessage());
+            assertEquals(ExitCodes.REGISTRY, head.exitCode());
+        }
+    }
+
+    @Test
+    void headersThatStopHalfWayTimeOut() throws Exception {
+        try (StallServer server = new StallServer(StallServer.Mode.HALF_HEADERS);
+             RegistryStore store = RegistryStore.open(server.host(), shortTimeouts(2))) {
+            RegistryException e = assertThrows(RegistryException.class, () -> store.fetchManifest("stall/me", "1.0"));
+            assertEquals("fetching manifest 1.0 from " + server.host() + "/stall/me: no response within 500 ms (--timeout-response)"
+                    + " (after 2 attempts)", e.getMessage());
         }
     }
 

@@ -28,7 +28,13 @@ public final class StallServer implements AutoCloseable {
         HEADERS_THEN_STOP,
         /** Answers POST with 202 + Location (an upload session); for PUT/PATCH reads the head, then stops reading. */
         STOP_READING_UPLOADS,
-        /** Answers every PUT with 201 and a Docker-Content-Digest of all zeros (a registry lying about what it stored). */
+        /** Sends the status line and part of a header, then nothing more. */
+        HALF_HEADERS,
+        /**
+         * Answers every PUT with 201 and every HEAD with 200 (an OCI manifest of 100 bytes), both
+         * with a Docker-Content-Digest of all zeros (a registry lying about what it stored or has);
+         * anything else with 404.
+         */
         WRONG_DIGEST
     }
 
@@ -112,10 +118,18 @@ public final class StallServer implements AutoCloseable {
                         }
                         Thread.sleep(Long.MAX_VALUE); // never read the body; the socket closes with the server
                     }
+                    case HALF_HEADERS -> {
+                        out.write("HTTP/1.1 200 OK\r\nContent-Ty".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                        in.transferTo(OutputStream.nullOutputStream());
+                        return;
+                    }
                     case WRONG_DIGEST -> {
                         skipBody(in, head);
-                        String answer = line.startsWith("PUT ")
-                                ? "HTTP/1.1 201 Created\r\nDocker-Content-Digest: sha256:" + "0".repeat(64) + "\r\nContent-Length: 0\r\n\r\n"
+                        String zeros = "Docker-Content-Digest: sha256:" + "0".repeat(64) + "\r\n";
+                        String answer = line.startsWith("PUT ") ? "HTTP/1.1 201 Created\r\n" + zeros + "Content-Length: 0\r\n\r\n"
+                                : line.startsWith("HEAD ") ? "HTTP/1.1 200 OK\r\n" + zeros
+                                        + "Content-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 100\r\n\r\n"
                                 : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
                         out.write(answer.getBytes(StandardCharsets.US_ASCII));
                         out.flush();
