@@ -11,7 +11,6 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -177,10 +176,12 @@ final class RegistryHttp implements AutoCloseable {
     /**
      * {@code plainRealmAllowed}: the user accepted plain HTTP or unverified TLS (--plain-http,
      * --insecure), so an HTTPS registry may send credentials to a plain-HTTP token realm.
+     * {@code forcedPlain}: plain HTTP because of --plain-http (for the message when the port speaks TLS).
      */
     RegistryHttp(String displayHost, URI base, HttpClient.Builder builder, TransportOptions transport, CredentialSource credentials,
-                 boolean plainRealmAllowed) {
+                 boolean plainRealmAllowed, boolean forcedPlain) {
         this.displayHost = displayHost;
+        this.transportForcedPlain = forcedPlain;
         this.base = base;
         this.transport = transport;
         AtomicInteger n = new AtomicInteger();
@@ -231,13 +232,17 @@ final class RegistryHttp implements AutoCloseable {
             if (r.status == 400 && "http".equalsIgnoreCase(base.getScheme()) && speaksTls()) {
                 r.close();
                 throw new RegistryException(req.action + ": " + displayHost + " speaks TLS (HTTPS) but was reached over plain HTTP"
-                        + (TlsContexts.isLoopback(displayHost) ? " (the default for loopback registries)" : "")
-                        + ": pass --ca-cert FILE with the CA certificate of its TLS certificate, or --insecure to skip verification",
-                        400, List.of());
+                        + (TlsContexts.isLoopback(displayHost) && !transportForcedPlain
+                        ? " (the default for loopback registries): pass --ca-cert FILE with the CA certificate of its TLS certificate,"
+                                + " or --insecure to skip verification"
+                        : ": drop --plain-http"), 400, List.of());
             }
             return r;
         }
     }
+
+    /** Plain HTTP because the user said --plain-http (not the loopback default). */
+    private final boolean transportForcedPlain;
 
     /** Null until asked; then whether this plain-HTTP address is a TLS port (Go servers answer 400 and say so). */
     private volatile Boolean speaksTls;

@@ -79,7 +79,7 @@ public final class RegistryStore implements ImageStore {
             b.sslContext(new LazyDefaultSslContext()).sslParameters(new javax.net.ssl.SSLParameters());
         }
         return new RegistryStore(registryHost, new RegistryHttp(registryHost, base, b, o.transport(), o.credentials(),
-                o.tls().plainHttp() || o.tls().insecure()));
+                o.tls().plainHttp() || o.tls().insecure(), o.tls().plainHttp()));
     }
 
     /** The host API requests go to: {@code docker.io} → {@code registry-1.docker.io}. */

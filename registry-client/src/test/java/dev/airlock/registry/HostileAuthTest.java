@@ -117,6 +117,13 @@ class HostileAuthTest {
                         + " with the CA certificate of its TLS certificate, or --insecure to skip verification", e.getMessage());
                 assertEquals(ExitCodes.REGISTRY, e.exitCode());
             }
+            // with --plain-http the fix is to drop it
+            try (RegistryStore store = RegistryStore.open(registry.host(), RegistryOptions.anonymous()
+                    .withTls(TlsOptions.defaults().withCertsDirectories(java.util.List.of()).withPlainHttp(true)))) {
+                RegistryException e = assertThrows(RegistryException.class, () -> store.blobSize("m4/coredns", SOME));
+                assertTrue(e.getMessage().endsWith(registry.host() + " speaks TLS (HTTPS) but was reached over plain HTTP: drop --plain-http"),
+                        e.getMessage());
+            }
             // what the message says works
             try (RegistryStore store = RegistryStore.open(registry.host(), RegistryOptions.anonymous()
                     .withTls(TlsOptions.defaults().withCertsDirectories(java.util.List.of()).withCaCert(registry.caCertificate().orElseThrow()))
