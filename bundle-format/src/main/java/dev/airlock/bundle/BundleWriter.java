@@ -33,6 +33,7 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import dev.airlock.io.TempFiles;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -138,7 +139,7 @@ public final class BundleWriter {
         Path target = out.toAbsolutePath();
         Path dir = target.getParent();
         boolean zstd = options.compress() || target.getFileName().toString().endsWith(".zst");
-        Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6)));
+        Path tmp = TempFiles.register(dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6))));
         long total = manifest.totalBytes();
         progress.begin("writing", total, blobs.size());
         Digest fileSha;
@@ -177,24 +178,23 @@ public final class BundleWriter {
             throw new LocalIoException("writing bundle " + tmp + ": " + e.getMessage(), e);
         } finally {
             if (!done) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure matters more
-                }
+                TempFiles.delete(tmp); // a failure to delete: the shutdown hook tries again; the original failure matters more
             }
         }
         moveAtomically(tmp, target);
+        TempFiles.release(tmp);
         Path sumFile = dir.resolve(target.getFileName() + ".sha256");
         byte[] line = (fileSha.hex() + "  " + target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8);
-        Path sumTmp = dir.resolve("." + sumFile.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6)));
+        Path sumTmp = TempFiles.register(dir.resolve("." + sumFile.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6))));
         try (FileChannel ch = FileChannel.open(sumTmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(line));
             ch.force(true);
         } catch (IOException e) {
+            TempFiles.delete(sumTmp);
             throw new LocalIoException("writing " + sumTmp + ": " + e.getMessage(), e);
         }
         moveAtomically(sumTmp, sumFile);
+        TempFiles.release(sumTmp);
         syncDirectory(dir);
         progress.end();
         return new WriteResult(target, sumFile, fileSha, fileBytes, manifest);

@@ -213,7 +213,7 @@ public final class DirectoryStore implements ImageStore {
     }
 
     private void writeAtomically(Path target, Writer writer) {
-        Path tmp = target.resolveSibling(".tmp-" + target.getFileName() + "-" + UUID.randomUUID());
+        Path tmp = dev.airlock.io.TempFiles.register(target.resolveSibling(".tmp-" + target.getFileName() + "-" + UUID.randomUUID()));
         try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 writer.write(out);
@@ -226,7 +226,7 @@ public final class DirectoryStore implements ImageStore {
         } catch (IOException e) {
             throw new LocalIoException("writing " + target + ": " + e.getMessage(), e);
         } finally {
-            tmp.toFile().delete();
+            dev.airlock.io.TempFiles.delete(tmp);
         }
     }
 

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 /**
  * How export and import reach registries: credentials ({@code --username} + {@code
  * --password-stdin}, {@code --authfile}, else docker/podman config files) and TLS ({@code
- * --ca-cert}, {@code --insecure}, {@code --plain-http}). Maps onto {@link RegistryOptions}.
+ * --ca-cert}, {@code --insecure}, {@code --plain-http}) and timeouts ({@code --timeout-connect},
+ * {@code --timeout-response}, {@code --timeout-idle}). Maps onto {@link RegistryOptions}.
  */
 public final class RegistryFlags {
     /** Longest password read from standard input. */
@@ -48,6 +49,9 @@ public final class RegistryFlags {
     @Option(names = "--plain-http", description = "Use plain HTTP, not HTTPS (loopback registries use HTTP anyway unless TLS is configured for them).")
     boolean plainHttp;
 
+    @picocli.CommandLine.Mixin
+    TimeoutFlags timeouts = new TimeoutFlags();
+
     /** The options, reading a password from this process's standard input when asked to. */
     public RegistryOptions toOptions() {
         return toOptions(System.in);
@@ -55,7 +59,8 @@ public final class RegistryFlags {
 
     /** The options, reading a password from {@code stdin} when {@code --password-stdin} was given. */
     public RegistryOptions toOptions(InputStream stdin) {
-        return toOptions("--", username, passwordStdin, authfile, caCert, insecure, plainHttp, stdin);
+        RegistryOptions o = toOptions("--", username, passwordStdin, authfile, caCert, insecure, plainHttp, stdin);
+        return o.withTransport(timeouts.apply(o.transport()));
     }
 
     /** {@code flag} is the prefix of the flags as typed: "--", "--src-" or "--dest-" (for messages). */

@@ -62,20 +62,17 @@ public final class ReportWriter {
         try {
             Path dir = target.getParent();
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            tmp = dev.airlock.io.TempFiles.register(Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp"));
             Files.write(tmp, bytes);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
+            dev.airlock.io.TempFiles.release(tmp);
         } catch (IOException e) {
             if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is the one to report
-                }
+                dev.airlock.io.TempFiles.delete(tmp); // the original failure is the one to report
             }
             throw new LocalIoException("writing report " + file + ": " + e, e);
         }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@link RegistryFlags} for sync, which talks to a source and a target registry: {@code --src-*}
- * and {@code --dest-*} variants, one shared {@code --authfile}.
+ * and {@code --dest-*} variants, one shared {@code --authfile} and one set of {@code --timeout-*} options.
  */
 public final class SyncRegistryFlags {
 
@@ -39,6 +39,10 @@ public final class SyncRegistryFlags {
     @Option(names = "--dest-plain-http", description = "Use plain HTTP to the target registry.")
     boolean destPlainHttp;
 
+    /** The timeouts, for both sides. */
+    @picocli.CommandLine.Mixin
+    TimeoutFlags timeouts = new TimeoutFlags();
+
     /** Options for the source side. */
     public RegistryOptions source() {
         return source(System.in);
@@ -51,12 +55,14 @@ public final class SyncRegistryFlags {
 
     RegistryOptions source(InputStream stdin) {
         checkOneStdin();
-        return RegistryFlags.toOptions("--src-", srcUsername, srcPasswordStdin, authfile, srcCaCert, srcInsecure, srcPlainHttp, stdin);
+        RegistryOptions o = RegistryFlags.toOptions("--src-", srcUsername, srcPasswordStdin, authfile, srcCaCert, srcInsecure, srcPlainHttp, stdin);
+        return o.withTransport(timeouts.apply(o.transport()));
     }
 
     RegistryOptions target(InputStream stdin) {
         checkOneStdin();
-        return RegistryFlags.toOptions("--dest-", destUsername, destPasswordStdin, authfile, destCaCert, destInsecure, destPlainHttp, stdin);
+        RegistryOptions o = RegistryFlags.toOptions("--dest-", destUsername, destPasswordStdin, authfile, destCaCert, destInsecure, destPlainHttp, stdin);
+        return o.withTransport(timeouts.apply(o.transport()));
     }
 
     private void checkOneStdin() {

@@ -129,6 +129,38 @@ class RegistryFlagsTest {
     }
 
     @Test
+    void timeoutsMapOntoTransportOptions() {
+        Reg r = reg("");
+        assertEquals(java.time.Duration.ofSeconds(30), r.options.transport().connectTimeout());
+        assertEquals(java.time.Duration.ofSeconds(120), r.options.transport().responseTimeout());
+        assertEquals(java.time.Duration.ofSeconds(120), r.options.transport().idleTimeout());
+        r = reg("", "--timeout-connect", "5", "--timeout-response", "2m", "--timeout-idle", "750ms");
+        assertEquals(0, lastRun.code(), lastRun.err());
+        assertEquals(java.time.Duration.ofSeconds(5), r.options.transport().connectTimeout());
+        assertEquals(java.time.Duration.ofMinutes(2), r.options.transport().responseTimeout());
+        assertEquals(java.time.Duration.ofMillis(750), r.options.transport().idleTimeout());
+        for (String bad : new String[] {"0", "-1", "soon", "5x", "0ms"}) {
+            reg("", "--timeout-idle", bad);
+            assertEquals(ExitCodes.USAGE, lastRun.code(), bad);
+            assertEquals(1, lastRun.errLines().length, lastRun.err());
+            assertTrue(lastRun.err().contains("--timeout-idle"), lastRun.err());
+        }
+    }
+
+    @Test
+    void syncTimeoutsApplyToBothSides() {
+        Sync s = new Sync();
+        CommandLine cli = Airlock.commandLine();
+        cli.addSubcommand("sync2", s);
+        CliRun run = CliRun.on(cli, "sync2", "--timeout-response", "7s", "--timeout-idle", "9s");
+        assertEquals(0, run.code(), run.err());
+        for (RegistryOptions o : new RegistryOptions[] {s.source, s.target}) {
+            assertEquals(java.time.Duration.ofSeconds(7), o.transport().responseTimeout());
+            assertEquals(java.time.Duration.ofSeconds(9), o.transport().idleTimeout());
+        }
+    }
+
+    @Test
     void syncHasSeparateSides() throws IOException {
         Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
         Sync s = new Sync();

@@ -31,6 +31,9 @@ public record ImageReference(String registry, String repository, String tag, Opt
         if (!HOST.matcher(registry).matches()) {
             throw new UsageException("invalid registry host '" + Printable.of(registry) + "'");
         }
+        if (port(registry) > 65535 || port(registry) == 0) {
+            throw new UsageException("invalid registry host '" + registry + "': port " + port(registry) + " is not between 1 and 65535");
+        }
         if (repository.isEmpty() || repository.length() > 255) {
             throw new UsageException("invalid repository '" + Printable.of(repository) + "'");
         }
@@ -45,6 +48,15 @@ public record ImageReference(String registry, String repository, String tag, Opt
         if (tag.isEmpty() && digest.isEmpty()) {
             throw new UsageException("reference " + Printable.of(registry + "/" + repository) + " has neither tag nor digest");
         }
+    }
+
+    /** The port of a {@code host:port} or {@code [v6]:port} that matched HOST, -1 when none is given. */
+    private static int port(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0 || hostPort.indexOf(']', colon) >= 0) {
+            return -1;
+        }
+        return Integer.parseInt(hostPort.substring(colon + 1));
     }
 
     /** Parses and normalises a reference as docker does; throws {@link UsageException} when malformed. */

@@ -37,6 +37,8 @@ final class Authenticator {
     private final CredentialSource source;
     private final HttpClient client;
     private final TransportOptions transport;
+    private final boolean registryTls;
+    private final boolean plainRealmAllowed;
     private final ConcurrentHashMap<String, Token> tokens = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Optional<Credentials>> credentials = new ConcurrentHashMap<>();
     private volatile AuthChallenge bearer;
@@ -48,11 +50,18 @@ final class Authenticator {
         }
     }
 
-    Authenticator(String registryHost, CredentialSource source, HttpClient client, TransportOptions transport) {
+    /**
+     * {@code registryTls}: the registry is reached over HTTPS, so credentials must not go to a
+     * plain-HTTP token realm unless {@code plainRealmAllowed} (the user passed --plain-http or --insecure).
+     */
+    Authenticator(String registryHost, CredentialSource source, HttpClient client, TransportOptions transport,
+                  boolean registryTls, boolean plainRealmAllowed) {
         this.registryHost = registryHost;
         this.source = source;
         this.client = client;
         this.transport = transport;
+        this.registryTls = registryTls;
+        this.plainRealmAllowed = plainRealmAllowed;
     }
 
     /** The credentials for requests about {@code repository} ("" for none), looked up once per repository. */
@@ -181,10 +190,20 @@ final class Authenticator {
                 throw new IllegalArgumentException("not http(s)");
             }
         } catch (IllegalArgumentException e) {
-            throw new RegistryException(action + ": " + registryHost + " sent an unusable token realm '" + realm + "'", 401, List.of("UNAUTHORIZED"));
+            throw new RegistryException(action + ": " + registryHost + " sent an unusable token realm '" + realm
+                    + "' (only https:// and http:// realms are used)", 401, List.of("UNAUTHORIZED"));
+        }
+        if (realmUri.getHost() == null) {
+            throw new RegistryException(action + ": " + registryHost + " sent a token realm without a host '" + realm + "'", 401, List.of("UNAUTHORIZED"));
+        }
+        if (registryTls && realmUri.getScheme().equals("http") && creds.isPresent() && !plainRealmAllowed) {
+            throw new RegistryException(action + ": " + registryHost + " is HTTPS but its token realm " + realmUri.getScheme() + "://"
+                    + realmUri.getAuthority() + realmUri.getPath() + " is plain HTTP: credentials are not sent in clear text "
+                    + "(pass --plain-http or --insecure to allow it)", 401, List.of("UNAUTHORIZED"));
         }
         Optional<String> service = ch.param("service");
         HttpRequest.Builder b;
+        String postForm = null;
         if (creds.isPresent() && creds.get().identityToken()) {
             StringBuilder form = new StringBuilder("grant_type=refresh_token&client_id=airlock&refresh_token=")
                     .append(enc(creds.get().secret()));
@@ -192,8 +211,8 @@ final class Authenticator {
             if (!scopes.isEmpty()) {
                 form.append("&scope=").append(enc(String.join(" ", scopes)));
             }
-            b = HttpRequest.newBuilder(realmUri).POST(HttpRequest.BodyPublishers.ofString(form.toString(), StandardCharsets.UTF_8))
-                    .header("Content-Type", "application/x-www-form-urlencoded");
+            postForm = form.toString();
+            b = HttpRequest.newBuilder(realmUri).header("Content-Type", "application/x-www-form-urlencoded");
         } else {
             StringBuilder q = new StringBuilder();
             service.ifPresent(s -> q.append("service=").append(enc(s)));
@@ -204,13 +223,18 @@ final class Authenticator {
             b = HttpRequest.newBuilder(URI.create(realm + (q.length() == 0 ? "" : sep + q))).GET();
             creds.ifPresent(c -> b.header("Authorization", basicHeader(c)));
         }
-        b.timeout(transport.readTimeout()).header("User-Agent", RegistryHttp.USER_AGENT);
+        b.header("User-Agent", RegistryHttp.USER_AGENT);
         String where = "authenticating to " + registryHost + " at " + realmUri.getScheme() + "://" + realmUri.getAuthority() + realmUri.getPath();
         HttpResponse<InputStream> resp = null;
         IOException last = null;
         for (int attempt = 1; attempt <= transport.maxAttempts(); attempt++) {
+            resp = null;
             try {
-                resp = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                TimedExchange.Watch watch = new TimedExchange.Watch(transport);
+                if (postForm != null) {
+                    b.POST(watch.wrap(HttpRequest.BodyPublishers.ofString(postForm, StandardCharsets.UTF_8)));
+                }
+                resp = TimedExchange.send(client, b.build(), info -> new StreamingBody(transport.idleTimeout(), () -> { }), watch);
                 if (resp.statusCode() < 500 || attempt == transport.maxAttempts()) {
                     break;
                 }

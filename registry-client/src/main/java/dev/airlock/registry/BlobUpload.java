@@ -251,7 +251,7 @@ final class BlobUpload {
     private void checkDigestHeader(RegistryHttp.Response r) {
         Optional<String> d = r.header("Docker-Content-Digest");
         if (d.isPresent() && !d.get().trim().equals(blob.digest().toString())) {
-            throw new DigestMismatchException(action + ": registry stored it as " + d.get().trim());
+            throw RegistryStore.wrongDigestHeader(action + ": the registry says it stored it as " + d.get().trim(), r.status);
         }
     }
 

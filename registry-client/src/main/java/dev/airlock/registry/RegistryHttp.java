@@ -12,7 +12,6 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -175,15 +174,22 @@ final class RegistryHttp implements AutoCloseable {
         }
     }
 
-    RegistryHttp(String displayHost, URI base, HttpClient.Builder builder, TransportOptions transport, CredentialSource credentials) {
+    /**
+     * {@code plainRealmAllowed}: the user accepted plain HTTP or unverified TLS (--plain-http,
+     * --insecure), so an HTTPS registry may send credentials to a plain-HTTP token realm.
+     * {@code forcedPlain}: plain HTTP because of --plain-http (for the message when the port speaks TLS).
+     */
+    RegistryHttp(String displayHost, URI base, HttpClient.Builder builder, TransportOptions transport, CredentialSource credentials,
+                 boolean plainRealmAllowed, boolean forcedPlain) {
         this.displayHost = displayHost;
+        this.transportForcedPlain = forcedPlain;
         this.base = base;
         this.transport = transport;
         this.executor = Executors.newCachedThreadPool(Workers.named("http-" + displayHost));
         this.client = builder.executor(executor).followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1).connectTimeout(transport.connectTimeout()).build();
         this.permits = new Semaphore(transport.maxConcurrentRequests(), true);
-        this.auth = new Authenticator(displayHost, credentials, client, transport);
+        this.auth = new Authenticator(displayHost, credentials, client, transport, "https".equalsIgnoreCase(base.getScheme()), plainRealmAllowed);
     }
 
     /** {@code base} + an absolute path + query (both already encoded). */
@@ -219,8 +225,48 @@ final class RegistryHttp implements AutoCloseable {
                 Backoff.sleep(transport, attempt, retryAfter);
                 continue;
             }
+            if (r.status == 400 && "http".equalsIgnoreCase(base.getScheme()) && speaksTls()) {
+                r.close();
+                throw new RegistryException(req.action + ": " + displayHost + " speaks TLS (HTTPS) but was reached over plain HTTP"
+                        + (TlsContexts.isLoopback(displayHost) && !transportForcedPlain
+                        ? " (the default for loopback registries): pass --ca-cert FILE with the CA certificate of its TLS certificate,"
+                                + " or --insecure to skip verification"
+                        : ": drop --plain-http"), 400, List.of());
+            }
             return r;
         }
+    }
+
+    /** Plain HTTP because the user said --plain-http (not the loopback default). */
+    private final boolean transportForcedPlain;
+
+    /** Null until asked; then whether this plain-HTTP address is a TLS port (Go servers answer 400 and say so). */
+    private volatile Boolean speaksTls;
+
+    /**
+     * True when {@code GET /v2/} over plain HTTP answers 400 with Go's "Client sent an HTTP request
+     * to an HTTPS server" (a HEAD's 400 carries no body to tell). Asked once, after a 400.
+     */
+    private boolean speaksTls() {
+        Boolean known = speaksTls;
+        if (known != null) {
+            return known;
+        }
+        boolean tls = false;
+        try {
+            TimedExchange.Watch watch = new TimedExchange.Watch(transport);
+            HttpRequest probe = HttpRequest.newBuilder(uri("/v2/")).header("User-Agent", USER_AGENT).GET().build();
+            try (Response p = exchange(probe, watch, 1)) {
+                if (p.status == 400) {
+                    String text = new String(p.body.readNBytes(4096), java.nio.charset.StandardCharsets.UTF_8);
+                    tls = text.contains("HTTP request to an HTTPS server");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            tls = false; // the original 400 is reported as it is
+        }
+        speaksTls = tls;
+        return tls;
     }
 
     /** Sends and requires one of {@code ok}; otherwise throws with the registry's error codes. */
@@ -254,10 +300,9 @@ final class RegistryHttp implements AutoCloseable {
             HttpRequest.Builder b = HttpRequest.newBuilder(uri).header("User-Agent", USER_AGENT);
             req.headers.forEach(b::header);
             authorization.ifPresent(a -> b.header("Authorization", a));
-            long len = body == null ? 0 : body.length();
-            b.timeout(transport.readTimeout().plus(Duration.ofSeconds(len / (64 * 1024))));
-            b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : body.publisher());
-            Response r = exchange(b.build(), attempt);
+            TimedExchange.Watch watch = new TimedExchange.Watch(transport);
+            b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : watch.wrap(body.publisher()));
+            Response r = exchange(b.build(), watch, attempt);
             if (r.status == 401 && sameOrigin(uri, base)) {
                 List<AuthChallenge> challenges = AuthChallenge.parseAll(r.headers.allValues("WWW-Authenticate"));
                 ErrorBody eb = r.errorBody();
@@ -301,7 +346,7 @@ final class RegistryHttp implements AutoCloseable {
      * open blob stream it is copying from) does not wait for a second one: a worker reading from and
      * writing to the same registry can never deadlock on the semaphore.
      */
-    private Response exchange(HttpRequest request, int attempt) throws IOException {
+    private Response exchange(HttpRequest request, TimedExchange.Watch watch, int attempt) throws IOException {
         Thread me = Thread.currentThread();
         AtomicInteger mine = held.get(me);
         boolean nested = mine != null && mine.get() > 0;
@@ -327,7 +372,7 @@ final class RegistryHttp implements AutoCloseable {
         };
         boolean handedOver = false;
         try {
-            HttpResponse<InputStream> resp = client.send(request, info -> new StreamingBody(transport.readTimeout(), release));
+            HttpResponse<InputStream> resp = TimedExchange.send(client, request, info -> new StreamingBody(transport.idleTimeout(), release), watch);
             handedOver = true;
             return new Response(resp.statusCode(), resp.headers(), resp.uri(), resp.body(), attempt);
         } catch (InterruptedException e) {
@@ -380,7 +425,10 @@ final class RegistryHttp implements AutoCloseable {
             return "no response";
         }
         if (e instanceof HttpConnectTimeoutException) {
-            return "connect timed out";
+            return "connect timed out (--timeout-connect)";
+        }
+        if (e instanceof TimedExchange.StallException) {
+            return e.getMessage();
         }
         if (e instanceof HttpTimeoutException) {
             return "timed out waiting for the response";

@@ -66,6 +66,7 @@ public final class RegistryStore implements ImageStore {
         if (registryHost == null || !registryHost.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
             throw new UsageException("invalid registry host '" + registryHost + "'");
         }
+        new dev.airlock.model.ImageReference(registryHost, "x", "t", Optional.empty()); // the port range
         RegistryOptions o = options == null ? RegistryOptions.defaults() : options;
         String apiHost = apiHost(registryHost);
         boolean plain = TlsContexts.usePlainHttp(o.tls(), registryHost);
@@ -77,7 +78,8 @@ public final class RegistryStore implements ImageStore {
             // plain HTTP: the JDK's default TLS context (for an https redirect, say) only when first used
             b.sslContext(new LazyDefaultSslContext()).sslParameters(new javax.net.ssl.SSLParameters());
         }
-        return new RegistryStore(registryHost, new RegistryHttp(registryHost, base, b, o.transport(), o.credentials()));
+        return new RegistryStore(registryHost, new RegistryHttp(registryHost, base, b, o.transport(), o.credentials(),
+                o.tls().plainHttp() || o.tls().insecure(), o.tls().plainHttp()));
     }
 
     /** The host API requests go to: {@code docker.io} → {@code registry-1.docker.io}. */
@@ -121,6 +123,7 @@ public final class RegistryStore implements ImageStore {
             } else {
                 Optional<String> claimed = r.header("Docker-Content-Digest").map(String::trim);
                 if (claimed.isPresent() && !claimed.get().equals(m.digest().toString())) {
+                    // the bytes fail the registry's own digest: a content check, like a blob that does not hash to its digest (exit 3)
                     throw new DigestMismatchException(what + ": registry says " + claimed.get() + " but the content has digest " + m.digest());
                 }
             }
@@ -170,7 +173,7 @@ public final class RegistryStore implements ImageStore {
             if (digest.isPresent() && ct.isPresent() && len.value >= 0 && isManifestType(ct.get())) {
                 Digest d = Digest.parse(digest.get());
                 if (expected.isPresent() && !expected.get().equals(d)) {
-                    throw new DigestMismatchException(action + ": registry answered for " + d);
+                    throw wrongDigestHeader(action + ": the registry answered for " + d, r.status);
                 }
                 return Optional.of(Descriptor.of(MediaType.of(ct.get()), d, len.value));
             }
@@ -224,7 +227,7 @@ public final class RegistryStore implements ImageStore {
         try (RegistryHttp.Response r = http.expect(req, 201, 200, 204)) {
             Optional<String> stored = r.header("Docker-Content-Digest").map(String::trim);
             if (stored.isPresent() && !stored.get().equals(manifest.digest().toString())) {
-                throw new DigestMismatchException(action + ": registry stored it as " + stored.get() + " (it changed the bytes)");
+                throw wrongDigestHeader(action + ": the registry says it stored it as " + stored.get(), r.status);
             }
         }
     }
@@ -493,6 +496,16 @@ public final class RegistryStore implements ImageStore {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * A {@code Docker-Content-Digest} answer to a push or a HEAD that is not the digest pushed or
+     * asked for: the registry failed the operation (exit 4). Bytes that do not hash to the digest
+     * they were asked for (or that the registry names) are a verification failure instead
+     * ({@link DigestMismatchException}, exit 3).
+     */
+    static RegistryException wrongDigestHeader(String message, int status) {
+        return new RegistryException(message + " (wrong Docker-Content-Digest)", status, List.of("DIGEST_INVALID"));
+    }
 
     private URI manifestUri(String repository, String reference) {
         return http.uri("/v2/" + repository + "/manifests/" + reference);

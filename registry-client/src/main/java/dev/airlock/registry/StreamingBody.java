@@ -2,7 +2,6 @@ package dev.airlock.registry;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -26,6 +25,7 @@ final class StreamingBody extends dev.airlock.io.BulkInputStream implements Http
     private static final Object END = new Object();
 
     private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    private final Duration idle;
     private final long timeoutNanos;
     private final Runnable onDone;
     private final AtomicBoolean done = new AtomicBoolean();
@@ -36,8 +36,9 @@ final class StreamingBody extends dev.airlock.io.BulkInputStream implements Http
     private IOException failure;
     private volatile boolean closed;
 
-    StreamingBody(Duration readTimeout, Runnable onDone) {
-        this.timeoutNanos = readTimeout.toNanos();
+    StreamingBody(Duration idleTimeout, Runnable onDone) {
+        this.idle = idleTimeout;
+        this.timeoutNanos = idleTimeout.toNanos();
         this.onDone = onDone;
     }
 
@@ -104,7 +105,7 @@ final class StreamingBody extends dev.airlock.io.BulkInputStream implements Http
                 throw new java.io.InterruptedIOException("interrupted while reading a response");
             }
             if (next == null) {
-                failure = new SocketTimeoutException("no data for " + Duration.ofNanos(timeoutNanos).toSeconds() + " s");
+                failure = TimedExchange.receiveStall(idle);
                 cancel();
                 throw failure;
             }

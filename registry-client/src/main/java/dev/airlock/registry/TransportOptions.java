@@ -10,15 +10,21 @@ import java.time.Duration;
  * @param initialBackoff          wait before the first retry; doubled each time (with jitter), capped at
  *                                {@code maxBackoff}; a {@code Retry-After} answer is honoured up to {@code maxBackoff}
  * @param maxBackoff              longest wait between two attempts
- * @param connectTimeout          TCP + TLS connect timeout
- * @param readTimeout             longest wait for response headers or for the next bytes of a body
+ * @param connectTimeout          longest wait for a TCP connection to be established (CLI {@code --timeout-connect})
+ * @param responseTimeout         longest wait for the response headers, counted from the moment the request
+ *                                (with its whole body) was handed to the connection, or from the start of the
+ *                                exchange for a request without a body: covers a TLS handshake or a request the
+ *                                server never answers (CLI {@code --timeout-response})
+ * @param idleTimeout             longest time without a single byte moving while a body is sent or received:
+ *                                a registry that stops reading an upload or stops sending a download; a slow
+ *                                but moving transfer is never cut (CLI {@code --timeout-idle})
  * @param maxConcurrentRequests   requests in flight to this registry at once (an open blob stream counts)
  * @param chunkedUploadThreshold  blobs of this size or larger are uploaded in PATCH chunks, smaller ones
  *                                in one PUT
  * @param chunkSize               size of one PATCH chunk
  */
 public record TransportOptions(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration connectTimeout,
-                               Duration readTimeout, int maxConcurrentRequests, long chunkedUploadThreshold,
+                               Duration responseTimeout, Duration idleTimeout, int maxConcurrentRequests, long chunkedUploadThreshold,
                                long chunkSize) {
     public TransportOptions {
         if (maxAttempts < 1) {
@@ -31,35 +37,53 @@ public record TransportOptions(int maxAttempts, Duration initialBackoff, Duratio
             throw new IllegalArgumentException("chunkSize must be positive and chunkedUploadThreshold not negative");
         }
         if (initialBackoff.isNegative() || maxBackoff.isNegative() || connectTimeout.isNegative() || connectTimeout.isZero()
-                || readTimeout.isNegative() || readTimeout.isZero()) {
+                || responseTimeout.isNegative() || responseTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("timeouts must be positive");
         }
     }
 
-    /** 5 attempts, 0.5 s..15 s backoff, 30 s connect, 120 s read, 8 concurrent requests, chunks of 16 MiB above 64 MiB. */
+    /** Default connect timeout: a TCP handshake over a slow WAN or a satellite link takes well under that. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Default response timeout: a registry may take a while to answer a large manifest PUT or the
+     * final PUT of a multi-GiB upload (it checks the digest of everything it received).
+     */
+    public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(120);
+    /** Default idle timeout: two minutes without one byte is a stall on any link that still works. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
+
+    /**
+     * 5 attempts, 0.5 s..15 s backoff, 30 s connect, 120 s response, 120 s idle, 8 concurrent
+     * requests, chunks of 16 MiB above 64 MiB.
+     */
     public static TransportOptions defaults() {
-        return new TransportOptions(5, Duration.ofMillis(500), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Duration.ofSeconds(120), 8, 64L << 20, 16L << 20);
+        return new TransportOptions(5, Duration.ofMillis(500), Duration.ofSeconds(15), DEFAULT_CONNECT_TIMEOUT,
+                DEFAULT_RESPONSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, 8, 64L << 20, 16L << 20);
     }
 
     public TransportOptions withMaxAttempts(int n) {
-        return new TransportOptions(n, initialBackoff, maxBackoff, connectTimeout, readTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(n, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
     }
 
     public TransportOptions withBackoff(Duration initial, Duration max) {
-        return new TransportOptions(maxAttempts, initial, max, connectTimeout, readTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(maxAttempts, initial, max, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
     }
 
+    /** The connect timeout and {@code read} as both the response and the idle timeout. */
     public TransportOptions withTimeouts(Duration connect, Duration read) {
-        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connect, read, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
+        return withTimeouts(connect, read, read);
+    }
+
+    public TransportOptions withTimeouts(Duration connect, Duration response, Duration idle) {
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connect, response, idle, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
     }
 
     public TransportOptions withMaxConcurrentRequests(int n) {
-        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, readTimeout, n, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, n, chunkedUploadThreshold, chunkSize);
     }
 
     /** Blobs of {@code threshold} bytes or more go up in chunks of {@code chunk} bytes. */
     public TransportOptions withChunking(long threshold, long chunk) {
-        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, readTimeout, maxConcurrentRequests, threshold, chunk);
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, threshold, chunk);
     }
 }

@@ -94,6 +94,32 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     /**
+     * Starts a registry serving TLS like {@link #startTlsBasic} (its CA is {@link #caCertificate()})
+     * with {@code extraConfig} appended and no auth section of its own: e.g. a {@code token:} auth
+     * whose realm is a listener of the test.
+     */
+    public static RegistryProcess startTlsWith(String extraConfig) {
+        try {
+            Path d = Files.createTempDirectory("airlock-registry-");
+            TestPki.Issued ca = TestPki.ca("airlock test CA");
+            TestPki.Issued server = TestPki.server(ca, "127.0.0.1");
+            Path caFile = ca.writeCertificate(d.resolve("ca.crt"));
+            Path certFile = TestPki.writePem(d.resolve("server.crt"), server.certificate(), ca.certificate());
+            Path keyFile = server.writeKey(d.resolve("server.key"));
+            String http = String.join("\n",
+                    "  tls:",
+                    "    certificate: " + certFile.toAbsolutePath(),
+                    "    key: " + keyFile.toAbsolutePath(),
+                    "");
+            RegistryProcess r = new RegistryProcess(d, freePort(), extraConfig == null ? "" : extraConfig, true, http, caFile);
+            r.startProcess();
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * Starts a plain-HTTP registry using token auth: a {@link TokenIssuer} on 127.0.0.1 accepting
      * {@code user}/{@code password} (and {@code identityToken} as a refresh token, may be null) whose
      * root certificate the registry trusts. The issuer stops with the registry.

@@ -30,7 +30,7 @@ final class BlobDir implements AutoCloseable {
     BlobDir(Path parent) {
         try {
             Files.createDirectories(parent);
-            this.root = Files.createTempDirectory(parent, "airlock-docker-archive-");
+            this.root = dev.airlock.io.TempFiles.register(Files.createTempDirectory(parent, "airlock-docker-archive-"));
             Files.createDirectories(root.resolve("sha256"));
         } catch (IOException e) {
             throw new LocalIoException("creating a scratch directory under " + parent + ": " + TarWalker.oneLine(e), e);
@@ -129,5 +129,6 @@ final class BlobDir implements AutoCloseable {
         } catch (IOException | UncheckedIOException e) {
             throw new LocalIoException("deleting scratch directory " + root + ": " + TarWalker.oneLine(e), e);
         }
+        dev.airlock.io.TempFiles.release(root);
     }
 }
