@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.model.Digest;
 import java.nio.charset.StandardCharsets;
@@ -65,12 +66,12 @@ public final class BundleLayout {
      */
     static void checkEntry(TarArchiveEntry e, String where) {
         String name = e.getName();
-        String shown = printable(name);
+        String shown = Printable.of(name);
         if (e.isSymbolicLink()) {
-            throw new VerificationException(where + ": entry '" + shown + "' is a symbolic link (to '" + printable(e.getLinkName()) + "'); bundles hold regular files only");
+            throw new VerificationException(where + ": entry '" + shown + "' is a symbolic link (to '" + Printable.of(e.getLinkName()) + "'); bundles hold regular files only");
         }
         if (e.isLink()) {
-            throw new VerificationException(where + ": entry '" + shown + "' is a hard link (to '" + printable(e.getLinkName()) + "'); bundles hold regular files only");
+            throw new VerificationException(where + ": entry '" + shown + "' is a hard link (to '" + Printable.of(e.getLinkName()) + "'); bundles hold regular files only");
         }
         if (e.isCharacterDevice() || e.isBlockDevice()) {
             throw new VerificationException(where + ": entry '" + shown + "' is a device node; bundles hold regular files only");
@@ -103,16 +104,4 @@ public final class BundleLayout {
         }
     }
 
-    /** Control characters and over-long names made safe for a one-line message. */
-    static String printable(String s) {
-        if (s == null) {
-            return "";
-        }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && b.length() < 200; i++) {
-            char c = s.charAt(i);
-            b.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return s.length() > 200 ? b + "…" : b.toString();
-    }
 }

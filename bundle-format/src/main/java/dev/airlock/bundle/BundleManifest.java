@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.error.Printable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -178,17 +179,17 @@ public final class BundleManifest {
             try {
                 id = UUID.fromString(idText);
             } catch (IllegalArgumentException e) {
-                throw new InvalidContentException(what + " has an invalid bundleId '" + BundleLayout.printable(idText) + "'");
+                throw new InvalidContentException(what + " has an invalid bundleId '" + Printable.of(idText) + "'");
             }
             if (!id.toString().equals(idText)) {
-                throw new InvalidContentException(what + " has a non-canonical bundleId '" + BundleLayout.printable(idText) + "'");
+                throw new InvalidContentException(what + " has a non-canonical bundleId '" + Printable.of(idText) + "'");
             }
             String createdText = text(root, "created", what);
             Instant created;
             try {
                 created = Instant.parse(createdText);
             } catch (RuntimeException e) {
-                throw new InvalidContentException(what + " has an invalid created time '" + BundleLayout.printable(createdText) + "' (expected RFC 3339 UTC)");
+                throw new InvalidContentException(what + " has an invalid created time '" + Printable.of(createdText) + "' (expected RFC 3339 UTC)");
             }
             JsonNode tn = root.get("tool");
             requireObject(tn, what + " tool", Set.of("name", "version"), Set.of("name", "version"));
@@ -206,7 +207,7 @@ public final class BundleManifest {
                 try {
                     sha = new Digest("sha256", hex);
                 } catch (InvalidContentException e) {
-                    throw new InvalidContentException(w + " has an invalid sha256 '" + BundleLayout.printable(hex) + "'");
+                    throw new InvalidContentException(w + " has an invalid sha256 '" + Printable.of(hex) + "'");
                 }
                 Optional<MediaType> mt = f.has("mediaType") ? Optional.of(MediaType.of(text(f, "mediaType", w))) : Optional.empty();
                 Optional<List<Integer>> users = Optional.empty();
@@ -238,7 +239,7 @@ public final class BundleManifest {
                     throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
                 }
                 if (!ref.toString().equals(src)) {
-                    throw new InvalidContentException(w + " source '" + BundleLayout.printable(src) + "' is not in normalised form (" + ref + ")");
+                    throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
                 }
                 Descriptor d = Descriptor.of(MediaType.of(text(o, "mediaType", w)), Digest.parse(text(o, "digest", w)), size(o, w));
                 JsonNode pa = array(o, "platforms", w);
@@ -250,7 +251,7 @@ public final class BundleManifest {
                     try {
                         ps.add(Platform.parse(p.asText()));
                     } catch (AirlockException e) {
-                        throw new InvalidContentException(w + " has an invalid platform '" + BundleLayout.printable(p.asText()) + "'");
+                        throw new InvalidContentException(w + " has an invalid platform '" + Printable.of(p.asText()) + "'");
                     }
                 }
                 Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(text(o, "originalDigest", w))) : Optional.empty();
@@ -268,7 +269,7 @@ public final class BundleManifest {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < m.files.size(); i++) {
             FileEntry f = m.files.get(i);
-            String w = what + " file '" + BundleLayout.printable(f.path()) + "'";
+            String w = what + " file '" + Printable.of(f.path()) + "'";
             if (!BundleLayout.isListable(f.path())) {
                 throw new InvalidContentException(w + " is not a bundle layout path (oci-layout, index.json, blobs/sha256/<hex>)");
             }
@@ -341,7 +342,7 @@ public final class BundleManifest {
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (!allowed.contains(k)) {
-                throw new InvalidContentException(what + " has unknown field '" + BundleLayout.printable(k) + "'");
+                throw new InvalidContentException(what + " has unknown field '" + Printable.of(k) + "'");
             }
         }
         for (String k : required) {

@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.error.Printable;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InternalException;
 import dev.airlock.error.LocalIoException;
@@ -171,7 +172,7 @@ public final class BundleVerifier {
         BundleManifest.FileEntry f = p.file();
         String what = src.where + ": " + f.path();
         try (FileChannel ch = FileChannel.open(bundle, StandardOpenOption.READ)) {
-            InputStream raw = src.guarded(new IndexedSource.RangeInputStream(ch, p.offset(), f.size()), BundleLayout.printable(f.path()));
+            InputStream raw = src.guarded(new IndexedSource.RangeInputStream(ch, p.offset(), f.size()), Printable.of(f.path()));
             try (VerifyingInputStream in = new VerifyingInputStream(raw, f.sha256(), f.size(), what)) {
                 byte[] buf = new byte[BUFFER];
                 int n;

@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.error.Printable;
 import dev.airlock.error.LocalIoException;
 import dev.airlock.error.VerificationException;
 import java.io.IOException;
@@ -72,7 +73,7 @@ final class IndexedSource extends EntrySource {
             lastEnd = current.getDataOffset() + (current.getSize() + 511) / 512 * 512;
         }
         if (current != null && current.getDataOffset() + current.getSize() > fileSize) {
-            throw new VerificationException(where + ": entry '" + BundleLayout.printable(current.getName()) + "' claims "
+            throw new VerificationException(where + ": entry '" + Printable.of(current.getName()) + "' claims "
                     + current.getSize() + " bytes, beyond the end of the file (truncated archive)");
         }
         return current;
@@ -84,7 +85,7 @@ final class IndexedSource extends EntrySource {
 
     @Override
     InputStream content() {
-        return guarded(new RangeInputStream(channel, current.getDataOffset(), current.getSize()), BundleLayout.printable(current.getName()));
+        return guarded(new RangeInputStream(channel, current.getDataOffset(), current.getSize()), Printable.of(current.getName()));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.error.Printable;
 import com.github.luben.zstd.ZstdInputStream;
 import dev.airlock.error.LocalIoException;
 import dev.airlock.error.VerificationException;
@@ -60,7 +61,7 @@ final class SequentialSource extends EntrySource {
 
     @Override
     TarArchiveEntry next() {
-        String after = current == null ? "the first entry" : "the entry after '" + BundleLayout.printable(current.getName()) + "'";
+        String after = current == null ? "the first entry" : "the entry after '" + Printable.of(current.getName()) + "'";
         try {
             current = tar.getNextEntry();
         } catch (IOException | IllegalArgumentException e) {
@@ -71,7 +72,7 @@ final class SequentialSource extends EntrySource {
 
     @Override
     InputStream content() {
-        return guarded(tar, BundleLayout.printable(current.getName()));
+        return guarded(tar, Printable.of(current.getName()));
     }
 
     @Override

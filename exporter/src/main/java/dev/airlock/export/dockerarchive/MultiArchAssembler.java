@@ -1,5 +1,6 @@
 package dev.airlock.export.dockerarchive;
 
+import dev.airlock.error.Printable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -193,7 +194,7 @@ final class MultiArchAssembler {
                 try {
                     ref = ImageReference.parse(tag);
                 } catch (AirlockException e) {
-                    throw new VerificationException("RepoTag '" + TarWalker.printable(tag) + "' in " + l.file() + " is not a valid reference: " + e.getMessage());
+                    throw new VerificationException("RepoTag '" + Printable.of(tag) + "' in " + l.file() + " is not a valid reference: " + e.getMessage());
                 }
                 if (ref.digest().isPresent()) {
                     throw new VerificationException("RepoTag '" + tag + "' in " + l.file() + " carries a digest; expected NAME:TAG");
