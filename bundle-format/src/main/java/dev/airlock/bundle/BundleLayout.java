@@ -102,6 +102,43 @@ public final class BundleLayout {
         if (e.getSize() < 0 || e.getSize() > dev.airlock.model.Descriptor.MAX_BLOB_SIZE) {
             throw new VerificationException(where + ": entry '" + shown + "' claims an impossible size " + e.getSize());
         }
+        if (!e.isCheckSumOK()) {
+            throw new VerificationException(where + ": entry '" + shown + "' has a tar header with a bad checksum");
+        }
+        if ((e.getMode() & 07777 & ~ENTRY_MODE) != 0) {
+            throw new VerificationException(where + ": entry '" + shown + "' has mode " + String.format("%04o", e.getMode() & 07777)
+                    + "; bundle entries have mode 0644 (no execute, set-id or group/other write bits)");
+        }
+        if (e.getLongUserId() != 0 || e.getLongGroupId() != 0) {
+            throw new VerificationException(where + ": entry '" + shown + "' has uid " + e.getLongUserId() + " and gid " + e.getLongGroupId()
+                    + "; bundle entries have uid 0 and gid 0");
+        }
+    }
+
+    /** The permission bits of every entry (readers refuse any bit beyond these). */
+    static final int ENTRY_MODE = 0644;
+    /** Size of a tar record, and of each of the two zero records that end an archive. */
+    static final int RECORD = 512;
+
+    /**
+     * Refuses a header record that is not POSIX ustar: magic {@code "ustar\0"} and version
+     * {@code "00"} at offsets 257 and 263 (GNU "ustar  " and pre-POSIX headers are refused).
+     */
+    static void checkUstar(byte[] header, int off, String where, String entry) {
+        byte[] magic = {'u', 's', 't', 'a', 'r', 0, '0', '0'};
+        for (int i = 0; i < magic.length; i++) {
+            if (header[off + 257 + i] != magic[i]) {
+                throw new VerificationException(where + ": entry '" + Printable.of(entry) + "' has no POSIX ustar magic in its tar header");
+            }
+        }
+    }
+
+    /** Refuses an archive whose last entry is not followed by the two zero records of the end of a tar. */
+    static void checkEndRecords(long zeroBytesAfterLastEntry, String where) {
+        if (zeroBytesAfterLastEntry < 2L * RECORD) {
+            throw new VerificationException(where + ": the archive ends without the two zero records of a tar end-of-archive marker"
+                    + " (truncated?)");
+        }
     }
 
 }

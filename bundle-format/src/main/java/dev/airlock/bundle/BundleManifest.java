@@ -318,6 +318,11 @@ public final class BundleManifest {
             if (!sources.add(img.source().toString())) {
                 throw new InvalidContentException(w + " is listed twice");
             }
+            Optional<Digest> pinned = img.source().digest();
+            if (pinned.isPresent() && !pinned.get().equals(img.originalDigest().orElse(img.digest()))) {
+                throw new InvalidContentException(w + " is pinned to " + pinned.get() + " but the bundle carries "
+                        + img.originalDigest().map(o -> "a --platform subset of " + o).orElse(img.digest().toString()));
+            }
             if (!img.descriptor().mediaType().isManifest()) {
                 throw new InvalidContentException(w + " has media type " + img.descriptor().mediaType() + ", not a manifest or index");
             }

@@ -76,6 +76,18 @@ final class IndexedSource extends EntrySource {
             throw new VerificationException(where + ": entry '" + Printable.of(current.getName()) + "' claims "
                     + current.getSize() + " bytes, beyond the end of the file (truncated archive)");
         }
+        if (current != null) {
+            ByteBuffer header = ByteBuffer.allocate(BundleLayout.RECORD);
+            try {
+                long at = current.getDataOffset() - BundleLayout.RECORD;
+                while (header.hasRemaining() && channel.read(header, at + header.position()) > 0) {
+                    // fill
+                }
+            } catch (IOException e) {
+                throw damaged(e, "the tar header of '" + Printable.of(current.getName()) + "'");
+            }
+            BundleLayout.checkUstar(header.array(), 0, where, current.getName());
+        }
         return current;
     }
 
@@ -109,6 +121,7 @@ final class IndexedSource extends EntrySource {
                 throw new VerificationException(where + ": data after the end of the tar archive (offset " + (from + i) + ")");
             }
         }
+        BundleLayout.checkEndRecords(buf.position(), where);
     }
 
     @Override
