@@ -143,8 +143,8 @@ final class GraphChecker {
                     && actual.stream().allMatch(a -> img.platforms().stream().anyMatch(a::matches))
                     && img.platforms().stream().allMatch(c -> actual.stream().anyMatch(c::matches));
             if (!same) {
-                throw new VerificationException(where + ": image " + img.source() + " lists platforms " + img.platforms()
-                        + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + actual);
+                throw new VerificationException(where + ": image " + img.source() + " lists platforms " + dev.airlock.error.Printable.list(img.platforms(), 5)
+                        + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + dev.airlock.error.Printable.list(actual, 5));
             }
         }
     }

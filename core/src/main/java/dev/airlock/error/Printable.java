@@ -50,6 +50,25 @@ public final class Printable {
         return b == null ? s : b.toString();
     }
 
+    /**
+     * A list for a one-line message: at most {@code max} items (each through {@link #of}), then
+     * "and N more", so a hostile document with 10 000 entries cannot make a 100 KB line.
+     */
+    public static String list(java.util.Collection<?> items, int max) {
+        StringBuilder b = new StringBuilder("[");
+        int n = 0;
+        for (Object o : items) {
+            if (n == max) {
+                break;
+            }
+            b.append(n++ == 0 ? "" : ", ").append(of(String.valueOf(o)));
+        }
+        if (items.size() > max) {
+            b.append(String.format(java.util.Locale.ROOT, " and %,d more", items.size() - max));
+        }
+        return b.append(']').toString();
+    }
+
     /** True when {@code s} would be printed unchanged. */
     public static boolean isSafe(String s) {
         return s == null || text(s).equals(s);
