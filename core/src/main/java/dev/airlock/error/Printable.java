@@ -74,6 +74,11 @@ public final class Printable {
         return s == null || text(s).equals(s);
     }
 
+    /** True when code point {@code c} is printed as itself (not a control, format or separator character). */
+    public static boolean isSafe(int c) {
+        return safe(c);
+    }
+
     private static boolean safe(int c) {
         return switch (Character.getType(c)) {
             case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR, Character.SURROGATE -> false;
