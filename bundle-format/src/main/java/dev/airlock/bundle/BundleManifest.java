@@ -1,12 +1,12 @@
 package dev.airlock.bundle;
 
-import dev.airlock.error.Printable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InvalidContentException;
+import dev.airlock.error.Printable;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;

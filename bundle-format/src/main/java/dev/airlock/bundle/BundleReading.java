@@ -1,9 +1,9 @@
 package dev.airlock.bundle;
 
-import dev.airlock.error.Printable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.error.InvalidContentException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.io.VerifyingInputStream;
 import dev.airlock.model.Descriptor;

@@ -1,9 +1,9 @@
 package dev.airlock.bundle;
 
-import dev.airlock.error.Printable;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InternalException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.io.VerifyingInputStream;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.sign.TrustPolicy;

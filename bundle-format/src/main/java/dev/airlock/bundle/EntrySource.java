@@ -1,7 +1,7 @@
 package dev.airlock.bundle;
 
-import dev.airlock.error.Printable;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package dev.airlock.bundle;
 
-import dev.airlock.error.Printable;
 import com.github.luben.zstd.ZstdInputStream;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.BufferedInputStream;
 import java.io.IOException;

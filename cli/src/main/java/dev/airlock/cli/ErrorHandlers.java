@@ -4,9 +4,9 @@ import dev.airlock.error.AirlockException;
 import dev.airlock.error.ExitCodes;
 import dev.airlock.error.Printable;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * The one place where failures become output and exit codes: a usage error is one line with a

@@ -1,13 +1,13 @@
 package dev.airlock.cli;
 
 import dev.airlock.copy.ImageReport;
+import dev.airlock.error.Printable;
 import dev.airlock.importer.ImportFailedException;
 import dev.airlock.importer.ImportRequest;
 import dev.airlock.importer.ImportResult;
 import dev.airlock.importer.Importer;
-import dev.airlock.error.Printable;
-import dev.airlock.progress.Sizes;
 import dev.airlock.model.TargetMapping;
+import dev.airlock.progress.Sizes;
 import dev.airlock.registry.RegistryStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;

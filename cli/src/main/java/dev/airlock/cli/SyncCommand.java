@@ -2,10 +2,10 @@ package dev.airlock.cli;
 
 import dev.airlock.copy.ImageReport;
 import dev.airlock.error.Printable;
-import dev.airlock.progress.Sizes;
-import dev.airlock.model.TargetMapping;
 import dev.airlock.model.ImageList;
 import dev.airlock.model.ImageReference;
+import dev.airlock.model.TargetMapping;
+import dev.airlock.progress.Sizes;
 import dev.airlock.registry.RegistryOptions;
 import dev.airlock.registry.RegistryStore;
 import dev.airlock.store.ImageStore;

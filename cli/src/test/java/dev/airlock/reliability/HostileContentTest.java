@@ -126,6 +126,12 @@ class HostileContentTest {
             try (Stream<Path> left = Files.list(out.getParent())) {
                 assertEquals(List.of(), left.toList(), "nothing may be written beside the output");
             }
+            // sync reads the same index the same way; nothing reaches the target
+            Run sync = run("sync", source.host() + "/team/case:evil", "--to", registry.host() + "/mirror", "-q");
+            assertTrue(sync.code == ExitCodes.VERIFICATION, sync.code + " " + sync.err);
+            assertTrue(sync.err.contains("has keys \"architecture\" and \"Architecture\""), sync.err);
+            clean(sync.err);
+            RegistryAudit.assertEmpty(registry);
             // control: the plain tag of the same repository exports
             assertEquals(0, run("export", source.host() + "/team/case:" + amd.tag(), "-o", out.toString(), "--cache",
                     dir.resolve("cache").toString(), "-q").code);

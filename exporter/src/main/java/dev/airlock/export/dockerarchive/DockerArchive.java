@@ -1,8 +1,8 @@
 package dev.airlock.export.dockerarchive;
 
-import dev.airlock.error.Printable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.error.AirlockException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.export.dockerarchive.TarWalker.Header;
 import dev.airlock.export.dockerarchive.TarWalker.Kind;

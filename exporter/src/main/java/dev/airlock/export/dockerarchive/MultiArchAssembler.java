@@ -1,11 +1,11 @@
 package dev.airlock.export.dockerarchive;
 
-import dev.airlock.error.Printable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.export.dockerarchive.DockerArchive.Saved;
 import dev.airlock.model.Descriptor;

@@ -1,8 +1,8 @@
 package dev.airlock.export.dockerarchive;
 
-import dev.airlock.error.Printable;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
