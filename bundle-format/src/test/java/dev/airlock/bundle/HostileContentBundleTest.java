@@ -115,6 +115,12 @@ class HostileContentBundleTest {
         both(bundle("\ufeff" + AMD64, UnaryOperator.identity(), AMD64), "starts with a UTF-8 byte order mark");
     }
 
+    @Test
+    void manifestWithAByteOrderMark() throws IOException {
+        // Distribution refuses such a manifest at push: refused here, before anything is pushed
+        both(bundle(AMD64, m -> "\ufeff" + m, AMD64), "starts with a UTF-8 byte order mark");
+    }
+
     // ---- item 7: a source pinned by digest
 
     /** Rewrites image sources in bundle.json before it is signed (the writer itself refuses a wrong pin). */

@@ -280,7 +280,7 @@ class HostileContentTest {
     }
 
     @Test
-    void outputsOntoAFifoAreRefusedBeforeAnythingIsWritten() throws Exception {
+    void outputsOntoAFifoOrDeviceAreRefusedBeforeAnythingIsWritten() throws Exception {
         Path fifo = dir.resolve("pipe");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
         Path bundle = new BundleForge().image("example.com/victim:1.0", good).write(dir.resolve("ok.tar"), signer);
@@ -288,6 +288,14 @@ class HostileContentTest {
                 "output " + fifo + " is not a regular file (a device, FIFO or socket)");
         refused(run("verify", bundle.toString(), "--trust", trust.toString(), "--report", fifo.toString(), "-q"), ExitCodes.USAGE,
                 "--report " + fifo + " is not a regular file");
+        // a character device (a private copy of /dev/null, so a failing check could only replace the copy)
+        Path device = dir.resolve("null");
+        if (new ProcessBuilder("mknod", device.toString(), "c", "1", "3").start().waitFor() == 0) {
+            refused(run("export", registry.host() + "/x:1", "-o", device.toString(), "-q"), ExitCodes.USAGE,
+                    "output " + device + " is not a regular file");
+            refused(run("inspect", bundle.toString(), "--report", device.toString()), ExitCodes.USAGE, "is not a regular file");
+            assertTrue(isFifo(device), "the device node stays a device node");
+        }
         Path link = dir.resolve("link.tar");
         Files.createSymbolicLink(link, dir.resolve("elsewhere.tar"));
         refused(run("export", registry.host() + "/x:1", "-o", link.toString(), "-q"), ExitCodes.USAGE, "is a symbolic link");
@@ -304,6 +312,7 @@ class HostileContentTest {
 
     // ---- helpers
 
+    /** A FIFO or device node (neither regular file, directory nor link). */
     private static boolean isFifo(Path p) throws IOException {
         return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther();
     }
