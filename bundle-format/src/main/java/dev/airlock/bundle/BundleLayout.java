@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.model.Digest;
 import java.nio.charset.StandardCharsets;
@@ -65,12 +66,12 @@ public final class BundleLayout {
      */
     static void checkEntry(TarArchiveEntry e, String where) {
         String name = e.getName();
-        String shown = printable(name);
+        String shown = Printable.of(name);
         if (e.isSymbolicLink()) {
-            throw new VerificationException(where + ": entry '" + shown + "' is a symbolic link (to '" + printable(e.getLinkName()) + "'); bundles hold regular files only");
+            throw new VerificationException(where + ": entry '" + shown + "' is a symbolic link (to '" + Printable.of(e.getLinkName()) + "'); bundles hold regular files only");
         }
         if (e.isLink()) {
-            throw new VerificationException(where + ": entry '" + shown + "' is a hard link (to '" + printable(e.getLinkName()) + "'); bundles hold regular files only");
+            throw new VerificationException(where + ": entry '" + shown + "' is a hard link (to '" + Printable.of(e.getLinkName()) + "'); bundles hold regular files only");
         }
         if (e.isCharacterDevice() || e.isBlockDevice()) {
             throw new VerificationException(where + ": entry '" + shown + "' is a device node; bundles hold regular files only");
@@ -101,18 +102,43 @@ public final class BundleLayout {
         if (e.getSize() < 0 || e.getSize() > dev.airlock.model.Descriptor.MAX_BLOB_SIZE) {
             throw new VerificationException(where + ": entry '" + shown + "' claims an impossible size " + e.getSize());
         }
+        if (!e.isCheckSumOK()) {
+            throw new VerificationException(where + ": entry '" + shown + "' has a tar header with a bad checksum");
+        }
+        if ((e.getMode() & 07777 & ~ENTRY_MODE) != 0) {
+            throw new VerificationException(where + ": entry '" + shown + "' has mode " + String.format("%04o", e.getMode() & 07777)
+                    + "; bundle entries have mode 0644 (no execute, set-id or group/other write bits)");
+        }
+        if (e.getLongUserId() != 0 || e.getLongGroupId() != 0) {
+            throw new VerificationException(where + ": entry '" + shown + "' has uid " + e.getLongUserId() + " and gid " + e.getLongGroupId()
+                    + "; bundle entries have uid 0 and gid 0");
+        }
     }
 
-    /** Control characters and over-long names made safe for a one-line message. */
-    static String printable(String s) {
-        if (s == null) {
-            return "";
+    /** The permission bits of every entry (readers refuse any bit beyond these). */
+    static final int ENTRY_MODE = 0644;
+    /** Size of a tar record, and of each of the two zero records that end an archive. */
+    static final int RECORD = 512;
+
+    /**
+     * Refuses a header record that is not POSIX ustar: magic {@code "ustar\0"} and version
+     * {@code "00"} at offsets 257 and 263 (GNU "ustar  " and pre-POSIX headers are refused).
+     */
+    static void checkUstar(byte[] header, int off, String where, String entry) {
+        byte[] magic = {'u', 's', 't', 'a', 'r', 0, '0', '0'};
+        for (int i = 0; i < magic.length; i++) {
+            if (header[off + 257 + i] != magic[i]) {
+                throw new VerificationException(where + ": entry '" + Printable.of(entry) + "' has no POSIX ustar magic in its tar header");
+            }
         }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && b.length() < 200; i++) {
-            char c = s.charAt(i);
-            b.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return s.length() > 200 ? b + "…" : b.toString();
     }
+
+    /** Refuses an archive whose last entry is not followed by the two zero records of the end of a tar. */
+    static void checkEndRecords(long zeroBytesAfterLastEntry, String where) {
+        if (zeroBytesAfterLastEntry < 2L * RECORD) {
+            throw new VerificationException(where + ": the archive ends without the two zero records of a tar end-of-archive marker"
+                    + " (truncated?)");
+        }
+    }
+
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InvalidContentException;
+import dev.airlock.error.Printable;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;
@@ -176,17 +177,17 @@ public final class BundleManifest {
             try {
                 id = UUID.fromString(idText);
             } catch (IllegalArgumentException e) {
-                throw new InvalidContentException(what + " has an invalid bundleId '" + BundleLayout.printable(idText) + "'");
+                throw new InvalidContentException(what + " has an invalid bundleId '" + Printable.of(idText) + "'");
             }
             if (!id.toString().equals(idText)) {
-                throw new InvalidContentException(what + " has a non-canonical bundleId '" + BundleLayout.printable(idText) + "'");
+                throw new InvalidContentException(what + " has a non-canonical bundleId '" + Printable.of(idText) + "'");
             }
             String createdText = text(root, "created", what);
             Instant created;
             try {
                 created = Instant.parse(createdText);
             } catch (RuntimeException e) {
-                throw new InvalidContentException(what + " has an invalid created time '" + BundleLayout.printable(createdText) + "' (expected RFC 3339 UTC)");
+                throw new InvalidContentException(what + " has an invalid created time '" + Printable.of(createdText) + "' (expected RFC 3339 UTC)");
             }
             JsonNode tn = root.get("tool");
             requireObject(tn, what + " tool", Set.of("name", "version"), Set.of("name", "version"));
@@ -204,7 +205,7 @@ public final class BundleManifest {
                 try {
                     sha = new Digest("sha256", hex);
                 } catch (InvalidContentException e) {
-                    throw new InvalidContentException(w + " has an invalid sha256 '" + BundleLayout.printable(hex) + "'");
+                    throw new InvalidContentException(w + " has an invalid sha256 '" + Printable.of(hex) + "'");
                 }
                 Optional<MediaType> mt = f.has("mediaType") ? Optional.of(MediaType.of(text(f, "mediaType", w))) : Optional.empty();
                 Optional<List<Integer>> users = Optional.empty();
@@ -236,7 +237,7 @@ public final class BundleManifest {
                     throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
                 }
                 if (!ref.toString().equals(src)) {
-                    throw new InvalidContentException(w + " source '" + BundleLayout.printable(src) + "' is not in normalised form (" + ref + ")");
+                    throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
                 }
                 Descriptor d = Descriptor.of(MediaType.of(text(o, "mediaType", w)), Digest.parse(text(o, "digest", w)), size(o, w));
                 JsonNode pa = array(o, "platforms", w);
@@ -248,7 +249,7 @@ public final class BundleManifest {
                     try {
                         ps.add(Platform.parse(p.asText()));
                     } catch (AirlockException e) {
-                        throw new InvalidContentException(w + " has an invalid platform '" + BundleLayout.printable(p.asText()) + "'");
+                        throw new InvalidContentException(w + " has an invalid platform '" + Printable.of(p.asText()) + "'");
                     }
                 }
                 Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(text(o, "originalDigest", w))) : Optional.empty();
@@ -266,7 +267,7 @@ public final class BundleManifest {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < m.files.size(); i++) {
             FileEntry f = m.files.get(i);
-            String w = what + " file '" + BundleLayout.printable(f.path()) + "'";
+            String w = what + " file '" + Printable.of(f.path()) + "'";
             if (!BundleLayout.isListable(f.path())) {
                 throw new InvalidContentException(w + " is not a bundle layout path (oci-layout, index.json, blobs/sha256/<hex>)");
             }
@@ -316,6 +317,11 @@ public final class BundleManifest {
             if (!sources.add(img.source().toString())) {
                 throw new InvalidContentException(w + " is listed twice");
             }
+            Optional<Digest> pinned = img.source().digest();
+            if (pinned.isPresent() && !pinned.get().equals(img.originalDigest().orElse(img.digest()))) {
+                throw new InvalidContentException(w + " is pinned to " + pinned.get() + " but the bundle carries "
+                        + img.originalDigest().map(o -> "a --platform subset of " + o).orElse(img.digest().toString()));
+            }
             if (!img.descriptor().mediaType().isManifest()) {
                 throw new InvalidContentException(w + " has media type " + img.descriptor().mediaType() + ", not a manifest or index");
             }
@@ -340,7 +346,7 @@ public final class BundleManifest {
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (!allowed.contains(k)) {
-                throw new InvalidContentException(what + " has unknown field '" + BundleLayout.printable(k) + "'");
+                throw new InvalidContentException(what + " has unknown field '" + Printable.of(k) + "'");
             }
         }
         for (String k : required) {

@@ -3,6 +3,7 @@ package dev.airlock.bundle;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.error.InvalidContentException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.io.VerifyingInputStream;
 import dev.airlock.model.Descriptor;
@@ -46,13 +47,13 @@ final class BundleReading {
         String where = src.where;
         TarArchiveEntry e = src.next();
         if (e == null || !e.getName().equals(BundleLayout.OCI_LAYOUT)) {
-            throw new VerificationException(where + ": first entry is " + (e == null ? "missing (empty archive)" : "'" + BundleLayout.printable(e.getName()) + "'")
+            throw new VerificationException(where + ": first entry is " + (e == null ? "missing (empty archive)" : "'" + Printable.of(e.getName()) + "'")
                     + ", expected oci-layout (not an Airlock bundle?)");
         }
         byte[] layout = small(src, e, 4096);
         e = src.next();
         if (e == null || !e.getName().equals(BundleLayout.BUNDLE_JSON)) {
-            throw new VerificationException(where + ": second entry is " + (e == null ? "missing" : "'" + BundleLayout.printable(e.getName()) + "'")
+            throw new VerificationException(where + ": second entry is " + (e == null ? "missing" : "'" + Printable.of(e.getName()) + "'")
                     + ", expected airlock/bundle.json (not an Airlock bundle?)");
         }
         byte[] bundleJson = small(src, e, BundleLayout.MAX_BUNDLE_JSON);
@@ -81,7 +82,7 @@ final class BundleReading {
             }
         }
         if (e == null || !e.getName().equals(BundleLayout.INDEX_JSON)) {
-            throw new VerificationException(where + ": entry " + (e == null ? "index.json is missing" : "'" + BundleLayout.printable(e.getName()) + "' comes where index.json belongs"));
+            throw new VerificationException(where + ": entry " + (e == null ? "index.json is missing" : "'" + Printable.of(e.getName()) + "' comes where index.json belongs"));
         }
         BundleManifest.FileEntry indexEntry = manifest.files().get(1);
         if (e.getSize() != indexEntry.size()) {
@@ -110,7 +111,7 @@ final class BundleReading {
             if (i >= files.size() || !files.get(i).path().equals(name)) {
                 Optional<BundleManifest.FileEntry> listed = head.manifest().file(name);
                 if (listed.isEmpty()) {
-                    throw new VerificationException(where + ": entry '" + BundleLayout.printable(name) + "' is not listed in bundle.json");
+                    throw new VerificationException(where + ": entry '" + Printable.of(name) + "' is not listed in bundle.json");
                 }
                 int at = files.indexOf(listed.get());
                 if (at > i) {

@@ -4,6 +4,7 @@ import dev.airlock.concurrent.Workers;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.InternalException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.io.VerifyingInputStream;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.sign.TrustPolicy;
@@ -168,7 +169,7 @@ public final class BundleVerifier {
         BundleManifest.FileEntry f = p.file();
         String what = src.where + ": " + f.path();
         try (FileChannel ch = FileChannel.open(bundle, StandardOpenOption.READ)) {
-            InputStream raw = src.guarded(new IndexedSource.RangeInputStream(ch, p.offset(), f.size()), BundleLayout.printable(f.path()));
+            InputStream raw = src.guarded(new IndexedSource.RangeInputStream(ch, p.offset(), f.size()), Printable.of(f.path()));
             try (VerifyingInputStream in = new VerifyingInputStream(raw, f.sha256(), f.size(), what)) {
                 byte[] buf = new byte[BUFFER];
                 int n;

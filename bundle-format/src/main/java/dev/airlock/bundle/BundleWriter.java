@@ -137,6 +137,8 @@ public final class BundleWriter {
         head.put(BundleLayout.INDEX_JSON, indexJson);
 
         Path target = out.toAbsolutePath();
+        dev.airlock.io.OutputFiles.requireReplaceable(out, "output");
+        dev.airlock.io.OutputFiles.requireReplaceable(target.resolveSibling(target.getFileName() + ".sha256"), "checksum file");
         Path dir = target.getParent();
         boolean zstd = options.compress() || target.getFileName().toString().endsWith(".zst");
         Path tmp = TempFiles.register(dir.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6))));

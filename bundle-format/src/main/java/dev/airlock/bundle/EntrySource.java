@@ -1,6 +1,7 @@
 package dev.airlock.bundle;
 
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -40,7 +41,7 @@ abstract class EntrySource implements Closeable {
         }
         BundleLayout.checkEntry(e, where);
         if (!names.add(e.getName())) {
-            throw new VerificationException(where + ": duplicate entry '" + BundleLayout.printable(e.getName()) + "'");
+            throw new VerificationException(where + ": duplicate entry '" + Printable.of(e.getName()) + "'");
         }
         return e;
     }

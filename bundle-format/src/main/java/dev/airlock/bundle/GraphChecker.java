@@ -35,6 +35,8 @@ final class GraphChecker {
     private final Map<Digest, Platform> configPlatform = new HashMap<>();
     private final Map<Digest, Digest> manifestConfig = new HashMap<>();
     private final Map<Digest, List<Platform>> platformsOf = new HashMap<>();
+    /** Levels of indexes at and below each index that passed (a manifest is 0, not stored). */
+    private final Map<Digest, Integer> indexDepth = new HashMap<>();
     /** When bundle.json routes blobs to images: the manifest whose lists are checked, else null. */
     private final BundleManifest routing;
     /** With routing: each manifest's and index's references (digests only). */
@@ -108,6 +110,12 @@ final class GraphChecker {
                     }
                 }
                 platformsOf.put(d.digest(), ps);
+                int depth = 1 + idx.manifests().stream().mapToInt(r -> indexDepth.getOrDefault(r.digest(), 0)).max().orElse(0);
+                if (depth > ManifestView.MAX_INDEX_DEPTH) {
+                    throw new InvalidContentException(where + ": index " + d.digest() + " has indexes nested deeper than "
+                            + ManifestView.MAX_INDEX_DEPTH + " levels (" + depth + ")");
+                }
+                indexDepth.put(d.digest(), depth);
                 route(d, idx.manifests(), "index");
             }
             tops(d);
@@ -135,8 +143,8 @@ final class GraphChecker {
                     && actual.stream().allMatch(a -> img.platforms().stream().anyMatch(a::matches))
                     && img.platforms().stream().allMatch(c -> actual.stream().anyMatch(c::matches));
             if (!same) {
-                throw new VerificationException(where + ": image " + img.source() + " lists platforms " + img.platforms()
-                        + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + actual);
+                throw new VerificationException(where + ": image " + img.source() + " lists platforms " + dev.airlock.error.Printable.list(img.platforms(), 5)
+                        + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + dev.airlock.error.Printable.list(actual, 5));
             }
         }
     }

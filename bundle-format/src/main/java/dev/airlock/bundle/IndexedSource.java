@@ -1,6 +1,7 @@
 package dev.airlock.bundle;
 
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,8 +73,20 @@ final class IndexedSource extends EntrySource {
             lastEnd = current.getDataOffset() + (current.getSize() + 511) / 512 * 512;
         }
         if (current != null && current.getDataOffset() + current.getSize() > fileSize) {
-            throw new VerificationException(where + ": entry '" + BundleLayout.printable(current.getName()) + "' claims "
+            throw new VerificationException(where + ": entry '" + Printable.of(current.getName()) + "' claims "
                     + current.getSize() + " bytes, beyond the end of the file (truncated archive)");
+        }
+        if (current != null) {
+            ByteBuffer header = ByteBuffer.allocate(BundleLayout.RECORD);
+            try {
+                long at = current.getDataOffset() - BundleLayout.RECORD;
+                while (header.hasRemaining() && channel.read(header, at + header.position()) > 0) {
+                    // fill
+                }
+            } catch (IOException e) {
+                throw damaged(e, "the tar header of '" + Printable.of(current.getName()) + "'");
+            }
+            BundleLayout.checkUstar(header.array(), 0, where, current.getName());
         }
         return current;
     }
@@ -84,7 +97,7 @@ final class IndexedSource extends EntrySource {
 
     @Override
     InputStream content() {
-        return guarded(new RangeInputStream(channel, current.getDataOffset(), current.getSize()), BundleLayout.printable(current.getName()));
+        return guarded(new RangeInputStream(channel, current.getDataOffset(), current.getSize()), Printable.of(current.getName()));
     }
 
     @Override
@@ -108,6 +121,7 @@ final class IndexedSource extends EntrySource {
                 throw new VerificationException(where + ": data after the end of the tar archive (offset " + (from + i) + ")");
             }
         }
+        BundleLayout.checkEndRecords(buf.position(), where);
     }
 
     @Override

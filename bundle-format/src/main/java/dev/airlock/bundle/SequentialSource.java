@@ -2,6 +2,7 @@ package dev.airlock.bundle;
 
 import com.github.luben.zstd.ZstdInputStream;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -23,6 +24,10 @@ final class SequentialSource extends EntrySource {
     private final TarArchiveInputStream tar;
     private final boolean zstd;
     private TarArchiveEntry current;
+    private final TarTap tap;
+    /** Where the last entry's padded data ends, and how many zero bytes the reader consumed after it. */
+    private long lastEnd;
+    private long zerosAfterLast;
 
     SequentialSource(Path path, String where) {
         super(where);
@@ -48,7 +53,8 @@ final class SequentialSource extends EntrySource {
             throw new LocalIoException(where + ": zstd native library could not be loaded (" + e.getMessage()
                     + "); on hosts with a noexec /tmp set -DZstdTempFolder=/some/exec/dir");
         }
-        tar = new TarArchiveInputStream(tarBytes, 512, 512, StandardCharsets.UTF_8.name(), false);
+        tap = new TarTap(tarBytes);
+        tar = new TarArchiveInputStream(tap, 512, 512, StandardCharsets.UTF_8.name(), false);
     }
 
     static boolean isZstd(InputStream in) throws IOException {
@@ -60,18 +66,27 @@ final class SequentialSource extends EntrySource {
 
     @Override
     TarArchiveEntry next() {
-        String after = current == null ? "the first entry" : "the entry after '" + BundleLayout.printable(current.getName()) + "'";
+        String after = current == null ? "the first entry" : "the entry after '" + Printable.of(current.getName()) + "'";
         try {
             current = tar.getNextEntry();
         } catch (IOException | IllegalArgumentException e) {
             throw damaged(e instanceof IOException io ? io : new IOException(e.getMessage()), after);
         }
+        if (current == null) {
+            if (!tap.zeroFrom(lastEnd)) {
+                throw new VerificationException(where + ": data after the end of the tar archive (offset " + lastEnd + ")");
+            }
+            zerosAfterLast = tap.count() - lastEnd;
+            return null;
+        }
+        BundleLayout.checkUstar(tap.lastRecord(), 0, where, current.getName());
+        lastEnd = tap.count() + (current.getSize() + BundleLayout.RECORD - 1) / BundleLayout.RECORD * BundleLayout.RECORD;
         return accept(current);
     }
 
     @Override
     InputStream content() {
-        return guarded(tar, BundleLayout.printable(current.getName()));
+        return guarded(tar, Printable.of(current.getName()));
     }
 
     @Override
@@ -94,6 +109,7 @@ final class SequentialSource extends EntrySource {
         } catch (IOException e) {
             throw damaged(e, "the end of the archive");
         }
+        BundleLayout.checkEndRecords(zerosAfterLast + n, where);
     }
 
     @Override

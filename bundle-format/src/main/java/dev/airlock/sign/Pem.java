@@ -151,17 +151,11 @@ public final class Pem {
     }
 
     private static String readText(Path file, String what) {
+        byte[] b = dev.airlock.io.SmallFiles.read(file, dev.airlock.io.SmallFiles.PEM_LIMIT, what);
         try {
-            if (Files.size(file) > 1024 * 1024) {
-                throw new UsageException(what + " " + file + " is larger than 1 MiB; not a PEM key file");
-            }
-            return Files.readString(file, StandardCharsets.US_ASCII);
-        } catch (NoSuchFileException e) {
-            throw new LocalIoException("reading " + what + " " + file + ": no such file", e);
-        } catch (java.nio.charset.MalformedInputException e) {
+            return StandardCharsets.US_ASCII.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
             throw new UsageException("reading " + what + " " + file + ": not a PEM text file", e);
-        } catch (IOException e) {
-            throw new LocalIoException("reading " + what + " " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.airlock.bundle.VerifyResult;
 import dev.airlock.copy.GraphPlanner;
 import dev.airlock.copy.ImagePlan;
 import dev.airlock.copy.SourceImage;
+import dev.airlock.error.Printable;
 import dev.airlock.model.RawManifest;
 import dev.airlock.sign.SignatureInfo;
 import java.io.PrintWriter;
@@ -63,24 +64,28 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
         return plan.blobBytes() + plan.manifests().stream().mapToLong(RawManifest::size).sum();
     }
 
-    /** The human form: a few aligned lines, one block per image. */
+    /**
+     * The human form: a few aligned lines, one block per image. Every field read from the bundle
+     * (tool, references, media types, platforms, the certificate subject) goes through
+     * {@link Printable#text}: a hostile bundle cannot forge or hide a line with control characters.
+     */
     public void print(PrintWriter out, boolean details) {
-        out.println("bundle     " + bundle + " (" + (compressed ? "zstd-compressed tar" : "tar") + ", "
+        out.println("bundle     " + t(String.valueOf(bundle)) + " (" + (compressed ? "zstd-compressed tar" : "tar") + ", "
                 + files + " files, " + ProgressRenderer.size(bytes) + ")");
         if (details) {
-            out.println("id         " + bundleId);
-            out.println("created    " + created + " by " + tool);
+            out.println("id         " + t(bundleId));
+            out.println("created    " + t(created) + " by " + t(tool));
         }
         out.println("signature  " + describeSignature());
         out.println("images     " + images.size());
         for (Image i : images) {
-            out.println("  " + i.reference());
-            out.println("    digest     " + i.digest() + i.originalDigest().map(d -> " (platform subset of " + d + ")").orElse(""));
+            out.println("  " + t(i.reference()));
+            out.println("    digest     " + t(i.digest()) + i.originalDigest().map(d -> " (platform subset of " + t(d) + ")").orElse(""));
             if (details) {
-                out.println("    type       " + i.mediaType());
+                out.println("    type       " + t(i.mediaType()));
                 i.size().ifPresent(s -> out.println("    size       " + ProgressRenderer.size(s)));
             }
-            out.println("    platforms  " + (i.platforms().isEmpty() ? "-" : String.join(", ", i.platforms())));
+            out.println("    platforms  " + (i.platforms().isEmpty() ? "-" : t(String.join(", ", i.platforms()))));
         }
     }
 
@@ -88,7 +93,11 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
         if (signature.equals("UNSIGNED")) {
             return "unsigned";
         }
-        return "signed by " + signer.orElse("?") + certificateSubject.map(s -> " (" + s + ")").orElse("")
+        return "signed by " + t(signer.orElse("?")) + certificateSubject.map(s -> " (" + t(s) + ")").orElse("")
                 + (signature.equals("TRUSTED") ? ", trusted" : ", not checked against a trusted key (give --trust)");
+    }
+
+    private static String t(String s) {
+        return Printable.text(s);
     }
 }

@@ -2,10 +2,11 @@ package dev.airlock.cli;
 
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.ExitCodes;
+import dev.airlock.error.Printable;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * The one place where failures become output and exit codes: a usage error is one line with a
@@ -90,24 +91,14 @@ final class ErrorHandlers {
     }
 
     /**
-     * One terminal-safe line: line breaks become spaces and other control characters (which may
-     * come from hostile input such as tar entry names) are shown escaped, never sent to the terminal.
+     * One terminal-safe line: line breaks and tabs become spaces, and every other control or
+     * format character (which may come from hostile input such as tar entry names, bundle fields,
+     * registry answers) becomes '?' through {@link Printable#text}, the one sanitiser.
      */
     static String oneLine(String text) {
         if (text == null || text.isEmpty()) {
             return "(no message)";
         }
-        StringBuilder sb = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '\n' || c == '\r' || c == '\t') {
-                sb.append(' ');
-            } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                sb.append(String.format("\\x%02x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString().strip();
+        return Printable.text(text.replaceAll("[\\n\\r\\t]", " ")).strip();
     }
 }

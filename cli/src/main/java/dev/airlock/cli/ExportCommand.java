@@ -130,16 +130,21 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     private static void print(ExportResult r, PrintWriter out) {
-        out.printf("Exported %d image(s) to %s: %s, %d blobs, %s%n", r.images().size(), r.bundle(), size(r.bundleBytes()), r.blobs(),
+        // every line through the one sanitiser: references and platforms come from registries
+        line(out, "Exported %d image(s) to %s: %s, %d blobs, %s", r.images().size(), r.bundle(), size(r.bundleBytes()), r.blobs(),
                 r.signed() ? "signed by " + r.signer().orElse("?") : "NOT SIGNED");
         for (ExportedImage i : r.images()) {
-            out.printf("  %s  %s  %s  %s%n", i.source(), i.digest(), size(i.bytes()),
+            line(out, "  %s  %s  %s  %s", i.source(), i.digest(), size(i.bytes()),
                     i.platforms().stream().map(Platform::toString).collect(Collectors.joining(",")));
-            i.originalDigest().ifPresent(orig -> out.printf("    digest changed by --platform: %s → %s%n", orig, i.digest()));
+            i.originalDigest().ifPresent(orig -> line(out, "    digest changed by --platform: %s → %s", orig, i.digest()));
         }
-        out.printf("Fetched %s, %s from cache, in %.1f s. Checksum: %s%n", size(r.fetchedBytes()), size(r.cachedBytes()),
+        line(out, "Fetched %s, %s from cache, in %.1f s. Checksum: %s", size(r.fetchedBytes()), size(r.cachedBytes()),
                 r.duration().toMillis() / 1000.0, r.checksumFile());
         out.flush();
+    }
+
+    private static void line(PrintWriter out, String format, Object... args) {
+        out.println(dev.airlock.error.Printable.text(String.format(java.util.Locale.ROOT, format, args)));
     }
 
     private static String size(long bytes) {

@@ -1,12 +1,13 @@
 package dev.airlock.cli;
 
 import dev.airlock.copy.ImageReport;
+import dev.airlock.error.Printable;
 import dev.airlock.importer.ImportFailedException;
 import dev.airlock.importer.ImportRequest;
 import dev.airlock.importer.ImportResult;
 import dev.airlock.importer.Importer;
-import dev.airlock.progress.Sizes;
 import dev.airlock.model.TargetMapping;
+import dev.airlock.progress.Sizes;
 import dev.airlock.registry.RegistryStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -85,19 +86,19 @@ public final class ImportCommand implements Callable<Integer> {
         for (ImageReport i : r.images()) {
             n++;
             String head = n + "/" + r.images().size() + " " + i.source() + " → " + i.pinnedTarget() + " ";
-            out.println(head + switch (i.status()) {
+            out.println(Printable.text(head + switch (i.status()) {
                 case OK -> r.upToDate() ? "up to date" : "ok (" + Sizes.bytes(i.bytesUploaded()) + " uploaded, "
                         + Sizes.bytes(i.bytesSkipped()) + " present, " + Sizes.bytes(i.bytesMounted()) + " mounted)";
                 case PLANNED -> i.detail().orElse("");
                 case FAILED -> "failed: " + i.detail().orElse("(no reason)");
                 case NOT_ATTEMPTED -> i.detail().orElse("not attempted");
-            });
+            }));
         }
         String what = r.dryRun() ? "dry run, nothing written" : r.upToDate() ? "already complete, nothing written"
                 : r.tagged() ? "tagged" : "NOT tagged";
-        out.println(r.images().size() + " images from " + r.bundle() + " (" + r.signature() + ") → " + r.target() + ": " + what
+        out.println(Printable.text(r.images().size() + " images from " + r.bundle() + " (" + r.signature() + ") → " + r.target() + ": " + what
                 + (r.dryRun() || r.upToDate() ? "" : ", " + Sizes.bytes(r.bytesUploaded()) + " uploaded, "
                 + Sizes.bytes(r.bytesSkipped()) + " present, " + Sizes.bytes(r.bytesMounted()) + " mounted")
-                + ", " + Sizes.seconds(r.seconds()));
+                + ", " + Sizes.seconds(r.seconds())));
     }
 }

@@ -86,6 +86,9 @@ public final class RegistryFlags {
         if (!Files.isReadable(file)) {
             throw new UsageException("--authfile " + file + ": no such readable file");
         }
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("--authfile " + file + " is not a regular file");
+        }
         return CredentialFiles.fromEnvironment(
                 Map.of("REGISTRY_AUTH_FILE", file.toString(), "PATH", System.getenv().getOrDefault("PATH", "")),
                 null, Duration.ofSeconds(15));

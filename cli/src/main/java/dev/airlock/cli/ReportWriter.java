@@ -1,15 +1,20 @@
 package dev.airlock.cli;
 
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.MediaType;
@@ -29,7 +34,32 @@ import java.util.Optional;
  * references, platforms, media types and instants are written as their usual strings.
  */
 public final class ReportWriter {
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
+    /**
+     * Besides what JSON must escape (C0 controls, quote, backslash), also every character the
+     * one sanitiser ({@link Printable}) would not print: DEL, C1 controls such as U+009B (an 8-bit
+     * CSI), bidi overrides, zero-width characters, line separators. {@code --json} on a terminal is
+     * as safe as the human form, and a JSON reader gets the exact text back.
+     */
+    static final class TerminalSafeEscapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] ascii = CharacterEscapes.standardAsciiEscapesForJSON();
+
+        TerminalSafeEscapes() {
+            ascii[0x7f] = CharacterEscapes.ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return Printable.isSafe(ch) ? null : new SerializedString(String.format("\\u%04x", ch));
+        }
+    }
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder(new JsonFactoryBuilder().characterEscapes(new TerminalSafeEscapes()).build())
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .addModule(new SimpleModule("airlock-strings")

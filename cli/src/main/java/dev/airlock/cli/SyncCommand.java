@@ -1,10 +1,11 @@
 package dev.airlock.cli;
 
 import dev.airlock.copy.ImageReport;
-import dev.airlock.progress.Sizes;
-import dev.airlock.model.TargetMapping;
+import dev.airlock.error.Printable;
 import dev.airlock.model.ImageList;
 import dev.airlock.model.ImageReference;
+import dev.airlock.model.TargetMapping;
+import dev.airlock.progress.Sizes;
 import dev.airlock.registry.RegistryOptions;
 import dev.airlock.registry.RegistryStore;
 import dev.airlock.store.ImageStore;
@@ -88,12 +89,12 @@ public final class SyncCommand implements Callable<Integer> {
         try (RegistryStore target = RegistryStore.open(mapping.registry(), targetOptions);
              ProgressRenderer p = progress.start()) {
             result = new Syncer(host -> sources.computeIfAbsent(host, h -> RegistryStore.open(h, sourceOptions)), target, p)
-                    .run(request, r -> out.println(Syncer.line(r, ++n[0], images.size())));
+                    .run(request, r -> out.println(Printable.text(Syncer.line(r, ++n[0], images.size()))));
         } catch (SyncFailedException e) {
             summary(out, e.result());
             PrintWriter err = spec.commandLine().getErr();
             for (ImageReport f : e.result().failures()) {
-                err.println("failed: " + f.source() + ": " + f.detail().orElse(f.status().toString().toLowerCase(java.util.Locale.ROOT)));
+                err.println(Printable.text("failed: " + f.source() + ": " + f.detail().orElse(f.status().toString().toLowerCase(java.util.Locale.ROOT))));
             }
             throw e; // ErrorHandlers writes the --report with the per-image result
         } finally {
@@ -106,7 +107,7 @@ public final class SyncCommand implements Callable<Integer> {
 
     private static void summary(PrintWriter out, SyncResult r) {
         long ok = r.images().stream().filter(i -> i.status() == ImageReport.Status.OK).count();
-        out.println((r.dryRun() ? "dry run: " + r.images().size() + " images planned" : ok + "/" + r.images().size() + " images synced")
-                + " to " + r.target() + ", " + Sizes.bytes(r.bytesUploaded()) + " uploaded, " + Sizes.seconds(r.seconds()));
+        out.println(Printable.text((r.dryRun() ? "dry run: " + r.images().size() + " images planned" : ok + "/" + r.images().size() + " images synced")
+                + " to " + r.target() + ", " + Sizes.bytes(r.bytesUploaded()) + " uploaded, " + Sizes.seconds(r.seconds())));
     }
 }

@@ -131,8 +131,14 @@ final class BundleForge {
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
             put(tar, BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_BYTES);
             put(tar, BundleLayout.BUNDLE_JSON, json);
-            put(tar, BundleLayout.SIGNATURE, signer.sign(json));
-            put(tar, BundleLayout.SIGNER_KEY, signer.publicKeyPem().getBytes(StandardCharsets.US_ASCII));
+            if (signer != null) { // null: an unsigned bundle
+                put(tar, BundleLayout.SIGNATURE, signer.sign(json));
+                java.util.Optional<byte[]> p7s = signer.cms(json);
+                if (p7s.isPresent()) {
+                    put(tar, BundleLayout.CMS_SIGNATURE, p7s.get());
+                }
+                put(tar, BundleLayout.SIGNER_KEY, signer.publicKeyPem().getBytes(StandardCharsets.US_ASCII));
+            }
             put(tar, BundleLayout.INDEX_JSON, index);
             for (Blob b : blobs.values()) {
                 put(tar, BundleLayout.blobPath(b.digest()), b.bytes());

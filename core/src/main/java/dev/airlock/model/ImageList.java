@@ -29,17 +29,11 @@ public final class ImageList {
     /** Parses a list file; a bad line fails with its file name and line number. */
     public static List<ImageReference> read(Path file) {
         String text;
+        byte[] bytes = dev.airlock.io.SmallFiles.read(file, (int) MAX_FILE_BYTES, "image list");
         try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new UsageException("image list " + file + " is larger than " + (MAX_FILE_BYTES >> 20) + " MiB");
-            }
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (NoSuchFileException e) {
-            throw new LocalIoException("reading image list " + file + ": no such file");
+            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new UsageException("image list " + file + " is not UTF-8 text");
-        } catch (IOException e) {
-            throw new LocalIoException("reading image list " + file + ": " + e.getMessage(), e);
         }
         return parse(text, file.toString());
     }

@@ -14,6 +14,12 @@ public sealed interface ManifestView permits ImageManifest, ImageIndex {
     /** Largest number of entries accepted in one index or layers list. */
     int MAX_ENTRIES = 10_000;
 
+    /**
+     * Most indexes above a manifest in one image: a top index whose children are indexes, and so
+     * on, at most this many levels (the bundle verifier and the copy planner refuse deeper).
+     */
+    int MAX_INDEX_DEPTH = 4;
+
     MediaType mediaType();
 
     /** Every descriptor this document references directly (config + layers, or child manifests; plus subject). */

@@ -38,7 +38,7 @@ import java.util.concurrent.Future;
  */
 public final class GraphPlanner {
     /** Index nesting deeper than this is refused (a loop or hostile content). */
-    static final int MAX_DEPTH = 4;
+    static final int MAX_DEPTH = dev.airlock.model.ManifestView.MAX_INDEX_DEPTH;
     /** Largest config blob read into memory for the platform check. */
     static final long MAX_CONFIG_BYTES = Json.MAX_DOCUMENT_BYTES;
     private static final String REF_DIGEST = "vnd.docker.reference.digest";

@@ -262,6 +262,8 @@ public final class Exporter {
         if (Files.isDirectory(abs)) {
             throw new UsageException("output " + output + " is a directory; give a bundle file name, e.g. -o images.tar");
         }
+        dev.airlock.io.OutputFiles.requireReplaceable(output, "output");
+        dev.airlock.io.OutputFiles.requireReplaceable(abs.resolveSibling(abs.getFileName() + ".sha256"), "checksum file");
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new LocalIoException("writing bundle " + output + ": directory " + dir + " does not exist");

@@ -269,14 +269,7 @@ public final class CredentialFiles implements CredentialSource {
         if (!Files.isRegularFile(file)) {
             return Optional.empty();
         }
-        try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new InvalidContentException("credential file " + file + " is larger than 1 MiB");
-            }
-            return Optional.of(Json.parse(Files.readAllBytes(file), "credential file " + file));
-        } catch (IOException e) {
-            throw new LocalIoException("reading credential file " + file + ": " + e.getMessage(), e);
-        }
+        return Optional.of(Json.parse(dev.airlock.io.SmallFiles.read(file, MAX_FILE_BYTES, "credential file"), "credential file " + file));
     }
 
     /** The keys a registry may be filed under, normalised. */

@@ -163,7 +163,7 @@ final class TlsContexts {
 
     static List<X509Certificate> readCertificates(Path file) throws IOException, GeneralSecurityException {
         CertificateFactory cf = CertificateFactory.getInstance("X.509");
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new java.io.ByteArrayInputStream(dev.airlock.io.SmallFiles.read(file, dev.airlock.io.SmallFiles.CA_BUNDLE_LIMIT, "certificate file"))) {
             Collection<? extends Certificate> certs = cf.generateCertificates(in);
             List<X509Certificate> out = new ArrayList<>();
             for (Certificate c : certs) {
@@ -177,7 +177,8 @@ final class TlsContexts {
     }
 
     private static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8); PEMParser p = new PEMParser(r)) {
+        try (Reader r = new java.io.StringReader(new String(dev.airlock.io.SmallFiles.read(file, dev.airlock.io.SmallFiles.PEM_LIMIT, "key file"),
+                StandardCharsets.UTF_8)); PEMParser p = new PEMParser(r)) {
             Object o = p.readObject();
             JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
             if (o instanceof PEMKeyPair kp) {

@@ -2,6 +2,7 @@ package dev.airlock.export.dockerarchive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.error.AirlockException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.export.dockerarchive.TarWalker.Header;
 import dev.airlock.export.dockerarchive.TarWalker.Kind;
@@ -185,7 +186,7 @@ final class DockerArchive {
             }
             String target = h.linkTarget();
             if (target.startsWith("/")) {
-                throw new VerificationException(describe(file) + " entry " + n + " is a symlink to the absolute path " + TarWalker.printable(target) + ", outside the archive");
+                throw new VerificationException(describe(file) + " entry " + n + " is a symlink to the absolute path " + Printable.of(target) + ", outside the archive");
             }
             int slash = n.lastIndexOf('/');
             String joined = (slash < 0 ? "" : n.substring(0, slash + 1)) + target;
@@ -196,7 +197,7 @@ final class DockerArchive {
                 }
                 if (seg.equals("..")) {
                     if (parts.isEmpty()) {
-                        throw new VerificationException(describe(file) + " entry " + n + " is a symlink to " + TarWalker.printable(target) + ", outside the archive");
+                        throw new VerificationException(describe(file) + " entry " + n + " is a symlink to " + Printable.of(target) + ", outside the archive");
                     }
                     parts.remove(parts.size() - 1);
                 } else {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import dev.airlock.export.dockerarchive.DockerArchive.Saved;
 import dev.airlock.model.Descriptor;
@@ -194,7 +195,7 @@ final class MultiArchAssembler {
                 try {
                     ref = ImageReference.parse(tag);
                 } catch (AirlockException e) {
-                    throw new VerificationException("RepoTag '" + TarWalker.printable(tag) + "' in " + l.file() + " is not a valid reference: " + e.getMessage());
+                    throw new VerificationException("RepoTag '" + Printable.of(tag) + "' in " + l.file() + " is not a valid reference: " + e.getMessage());
                 }
                 if (ref.digest().isPresent()) {
                     throw new VerificationException("RepoTag '" + tag + "' in " + l.file() + " carries a digest; expected NAME:TAG");

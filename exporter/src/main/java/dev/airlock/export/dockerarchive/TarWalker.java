@@ -2,6 +2,7 @@ package dev.airlock.export.dockerarchive;
 
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.LocalIoException;
+import dev.airlock.error.Printable;
 import dev.airlock.error.VerificationException;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -66,7 +67,7 @@ final class TarWalker {
                     if (++count > MAX_ENTRIES) {
                         throw new VerificationException(what + " has more than " + MAX_ENTRIES + " entries");
                     }
-                    current = printable(e.getName());
+                    current = Printable.of(e.getName());
                     Header h = check(e, what);
                     current = h.name();
                     CountingStream content = new CountingStream(tar, h.size(), what + " entry " + h.name());
@@ -98,7 +99,7 @@ final class TarWalker {
             return new Header(stripSlash(name), Kind.SYMLINK, 0, target);
         }
         if (e.isLink()) {
-            throw new VerificationException(what + " entry " + name + " is a hard link to " + printable(e.getLinkName()) + "; docker save does not write hard links");
+            throw new VerificationException(what + " entry " + name + " is a hard link to " + Printable.of(e.getLinkName()) + "; docker save does not write hard links");
         }
         if (e.isDirectory()) {
             return new Header(stripSlash(name), Kind.DIRECTORY, 0, "");
@@ -122,14 +123,14 @@ final class TarWalker {
             throw new VerificationException(what + " has an entry without a name");
         }
         if (raw.indexOf('\0') >= 0 || raw.indexOf('\\') >= 0) {
-            throw new VerificationException(what + " entry " + printable(raw) + " has a NUL or backslash in its name");
+            throw new VerificationException(what + " entry " + Printable.of(raw) + " has a NUL or backslash in its name");
         }
         String n = raw;
         while (n.startsWith("./")) {
             n = n.substring(2);
         }
         if (n.startsWith("/")) {
-            throw new VerificationException(what + " entry " + printable(raw) + " has an absolute name");
+            throw new VerificationException(what + " entry " + Printable.of(raw) + " has an absolute name");
         }
         String body = n.endsWith("/") ? n.substring(0, n.length() - 1) : n;
         if (body.isEmpty() || body.equals(".")) {
@@ -137,10 +138,10 @@ final class TarWalker {
         }
         for (String seg : body.split("/", -1)) {
             if (seg.equals("..")) {
-                throw new VerificationException(what + " entry " + printable(raw) + " escapes the archive with '..'");
+                throw new VerificationException(what + " entry " + Printable.of(raw) + " escapes the archive with '..'");
             }
             if (seg.isEmpty() || seg.equals(".")) {
-                throw new VerificationException(what + " entry " + printable(raw) + " has an empty or '.' path segment");
+                throw new VerificationException(what + " entry " + Printable.of(raw) + " has an empty or '.' path segment");
             }
         }
         return n;
@@ -150,13 +151,6 @@ final class TarWalker {
         return n.endsWith("/") ? n.substring(0, n.length() - 1) : n;
     }
 
-    static String printable(String s) {
-        if (s == null) {
-            return "null";
-        }
-        String p = s.replaceAll("[\\p{Cntrl}]", "?");
-        return p.length() > 120 ? p.substring(0, 120) + "…" : p;
-    }
 
     static String oneLine(Throwable e) {
         if (e instanceof java.io.EOFException && e.getMessage() == null) {
