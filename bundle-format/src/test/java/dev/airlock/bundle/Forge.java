@@ -169,4 +169,32 @@ final class Forge {
         routes.replaceAll((d, l) -> l.isEmpty() ? List.of(0) : List.copyOf(l));
         return routes;
     }
+
+    /**
+     * Only the blobs some image reaches (by the same scan as {@link #routes}), in their order: a
+     * bundle cannot carry a blob that no image uses (every blob lists its images).
+     */
+    static Map<Digest, byte[]> reachable(List<BundleImage> images, Map<Digest, byte[]> blobs) {
+        Map<Digest, byte[]> out = new LinkedHashMap<>();
+        java.util.Set<Digest> seen = new java.util.HashSet<>();
+        java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>();
+        images.forEach(i -> todo.push(i.digest()));
+        while (!todo.isEmpty()) {
+            Digest d = todo.pop();
+            byte[] b = blobs.get(d);
+            if (b == null || !seen.add(d)) {
+                continue;
+            }
+            java.util.regex.Matcher m = DIGEST.matcher(new String(b, java.nio.charset.StandardCharsets.ISO_8859_1));
+            while (b.length < (4 << 20) && m.find()) {
+                todo.push(Digest.parse(m.group()));
+            }
+        }
+        blobs.forEach((d, b) -> {
+            if (seen.contains(d)) {
+                out.put(d, b);
+            }
+        });
+        return out;
+    }
 }

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,9 +155,10 @@ class HostileContentBundleTest {
         Digest original = Digest.sha256("the source index before --platform".getBytes(StandardCharsets.UTF_8));
         ImageReference pinned = multi.source().withDigest(original);
         BundleImage ok = new BundleImage(pinned, multi.descriptor(), multi.platforms(), Optional.of(original));
-        passes(write(Forge.signedBundle(List.of(ok), c.bytes, Forge.types(c), signer, UnaryOperator.identity()), false));
+        Map<Digest, byte[]> own = Forge.reachable(List.of(ok), c.bytes);
+        passes(write(Forge.signedBundle(List.of(ok), own, Forge.types(c), signer, UnaryOperator.identity()), false));
         // pinned to the rewritten digest itself while claiming a rewrite: not what was asked for
-        both(Forge.signedBundle(List.of(ok), c.bytes, Forge.types(c), signer, source(pinned.toString(), multi.source().withDigest(multi.digest()).toString())),
+        both(Forge.signedBundle(List.of(ok), own, Forge.types(c), signer, source(pinned.toString(), multi.source().withDigest(multi.digest()).toString())),
                 "but the bundle carries a --platform subset of " + original);
     }
 
