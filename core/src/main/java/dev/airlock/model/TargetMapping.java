@@ -65,6 +65,32 @@ public record TargetMapping(String registry, String prefix, boolean keepRegistry
         }
     }
 
+    /**
+     * Refuses, before anything is pushed, two different sources that this mapping sends to one
+     * target tag (e.g. {@code hostA/rancher/pause:3.1} and {@code hostB/rancher/pause:3.1} without
+     * the registry host in the path): the tag would silently end on whichever came last. Sources
+     * listed twice, and digest-only references (no tag is written), are not collisions.
+     */
+    public void checkDistinct(java.util.Collection<ImageReference> sources) {
+        java.util.Map<String, ImageReference> byTarget = new java.util.LinkedHashMap<>();
+        java.util.List<String> clashes = new java.util.ArrayList<>();
+        for (ImageReference src : sources) {
+            ImageReference dst = map(src);
+            if (dst.tag().isEmpty()) {
+                continue;
+            }
+            String key = dst.registry() + "/" + dst.repository() + ":" + dst.tag();
+            ImageReference before = byTarget.putIfAbsent(key, src);
+            if (before != null && !before.toString().equals(src.toString())) {
+                clashes.add(before + " and " + src + " both map to " + key);
+            }
+        }
+        if (!clashes.isEmpty()) {
+            throw new UsageException("mapping images to " + this + ": " + dev.airlock.error.Printable.list(clashes, 3)
+                    + "; keep each source registry in the target path (--keep-registry-host) or import them under different prefixes");
+        }
+    }
+
     /** The target reference of {@code source}, same tag and digest. */
     public ImageReference map(ImageReference source) {
         StringBuilder path = new StringBuilder();

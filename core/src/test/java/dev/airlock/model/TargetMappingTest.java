@@ -1,11 +1,14 @@
 package dev.airlock.model;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.airlock.error.UsageException;
 import dev.airlock.model.ImageReference;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,5 +39,22 @@ class TargetMappingTest {
     void refusesBadTargets(String to) {
         UsageException e = assertThrows(UsageException.class, () -> TargetMapping.parse(to, false));
         assertTrue(e.getMessage().contains("--to") || e.getMessage().contains("prefix"), e.getMessage());
+    }
+
+    @Test
+    void twoSourcesOntoOneTargetTagAreRefusedNamingBothAndTheOption() {
+        TargetMapping m = TargetMapping.parse("reg.local:5000/mirror", false);
+        List<ImageReference> refs = List.of(ImageReference.parse("hosta.example:5000/rancher/pause:3.1"),
+                ImageReference.parse("hostb.example/rancher/pause:3.1"), ImageReference.parse("docker.io/library/busybox:1.36"));
+        dev.airlock.error.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(dev.airlock.error.UsageException.class,
+                () -> m.checkDistinct(refs));
+        assertTrue(e.getMessage().contains("hosta.example:5000/rancher/pause:3.1 and hostb.example/rancher/pause:3.1 both map to reg.local:5000/mirror/rancher/pause:3.1"), e.getMessage());
+        assertTrue(e.getMessage().contains("--keep-registry-host"), e.getMessage());
+        assertEquals(2, e.exitCode());
+        // separated by the host, listed twice, or pinned by digest only: no collision
+        TargetMapping.parse("reg.local:5000/mirror", true).checkDistinct(refs);
+        m.checkDistinct(List.of(refs.get(0), refs.get(0)));
+        m.checkDistinct(List.of(ImageReference.parse("hosta.example/app@sha256:" + "a".repeat(64)),
+                ImageReference.parse("hostb.example/app@sha256:" + "b".repeat(64))));
     }
 }

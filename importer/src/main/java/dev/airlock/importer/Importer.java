@@ -95,6 +95,8 @@ public final class Importer {
                 progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
             }
             List<BundleImage> images = archive.images();
+            // two images onto one target tag: refused before anything is read or pushed
+            request.mapping().checkDistinct(images.stream().map(BundleImage::source).toList());
             if (!archive.randomAccess() && !request.dryRun()) {
                 return streamOnce(request, archive, signature, t0);
             }

@@ -59,6 +59,8 @@ public final class Syncer {
      */
     public SyncResult run(SyncRequest request, Consumer<ImageReport> onImage) {
         long started = System.nanoTime();
+        // two images onto one target tag: refused before anything is pushed
+        request.mapping().checkDistinct(request.images());
         GraphPlanner planner = new GraphPlanner(request.platforms());
         GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), false, false, progress));
         List<ImageReport> reports = new ArrayList<>();
