@@ -104,9 +104,17 @@ class HostileContentTest {
 
     @Test
     void secondPlatformObjectIsRefusedByImport() {
-        Path p = caseIndex("{\"architecture\":\"amd64\",\"os\":\"linux\"},\"Platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}")
-                .write(dir.resolve("platform.tar.zst"), signer, true, UnaryOperator.identity(), List.of(), 0);
-        refusedByImport(p, "has keys \"platform\" and \"Platform\"");
+        BundleForge f = caseIndex("{\"architecture\":\"amd64\",\"os\":\"linux\"},\"Platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}");
+        // a .tar is checked whole at open: nothing is pushed
+        refusedByImport(f.write(dir.resolve("platform.tar"), signer), "has keys \"platform\" and \"Platform\"");
+        // a .tar.zst is read once: the verified child passed before the index may be pushed by
+        // digest, but the hostile index is refused as it passes and nothing is tagged
+        try (RegistryProcess own = RegistryProcess.start()) {
+            Path zst = f.write(dir.resolve("platform.tar.zst"), signer, true, UnaryOperator.identity(), List.of(), 0);
+            refused(run("import", zst.toString(), "--to", own.host() + "/hostile", "--trust", trust.toString(), "-q"),
+                    ExitCodes.VERIFICATION, "has keys \"platform\" and \"Platform\"");
+            assertEquals(0, RegistryAudit.assertConsistent(own).tagCount());
+        }
     }
 
     @Test
