@@ -58,7 +58,7 @@ class DependencyDirectionTest {
             "exporter", Set.of("core", "engine", "bundle-format", "registry-client"),
             "importer", Set.of("core", "engine", "bundle-format", "registry-client"),
             "mirror", Set.of("core", "engine", "registry-client"),
-            "target", Set.of("core", "registry-client", "bundle-format"));
+            "target-registry", Set.of("core", "registry-client", "bundle-format"));
 
     @Test
     void everyModuleIsInTheGraph() {

@@ -1,0 +1,65 @@
+package dev.airlock.preflight;
+
+import dev.airlock.bundle.BundleImage;
+import dev.airlock.bundle.BundleWriter;
+import dev.airlock.bundle.WriteOptions;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageReference;
+import dev.airlock.model.Platform;
+import dev.airlock.model.RawManifest;
+import dev.airlock.progress.ProgressListener;
+import dev.airlock.testkit.TestImages;
+import dev.airlock.testkit.TestImages.TestImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Real unsigned bundles of testkit images under chosen source names, written with BundleWriter. */
+public final class TargetBundles {
+    private TargetBundles() {
+    }
+
+    /** One image under one source reference. */
+    public record Named(String source, TestImage image) {
+    }
+
+    public static Named named(String source, TestImage image) {
+        return new Named(source, image);
+    }
+
+    /** A multi-arch OCI image (index) as {@code docker.io/rancher/pause:3.1} and a single-platform Docker image. */
+    public static List<Named> mixed() {
+        return List.of(
+                named("docker.io/rancher/pause:3.1", TestImages.image("pause").oci().tag("3.1").platforms("linux/amd64", "linux/arm64").build()),
+                named("quay.io/team/tool:2", TestImages.image("tool").docker().tag("2").singlePlatform("linux/amd64").baseSeed(7).build()));
+    }
+
+    public static Path write(Path out, List<Named> images) {
+        Map<Digest, byte[]> blobs = new LinkedHashMap<>();
+        Map<Digest, Descriptor> order = new LinkedHashMap<>();
+        List<BundleImage> bundleImages = new ArrayList<>();
+        for (Named n : images) {
+            TestImage img = n.image();
+            for (TestImages.Blob b : img.blobs()) {
+                blobs.putIfAbsent(b.digest(), b.bytes());
+                order.putIfAbsent(b.digest(), b.descriptor());
+            }
+            for (RawManifest c : img.children()) {
+                blobs.putIfAbsent(c.digest(), c.bytes());
+                order.putIfAbsent(c.digest(), c.descriptor());
+            }
+            blobs.putIfAbsent(img.top().digest(), img.top().bytes());
+            order.putIfAbsent(img.top().digest(), img.top().descriptor());
+            List<Platform> platforms = img.platforms().stream().map(TestImages.PlatformImage::platform).toList();
+            bundleImages.add(new BundleImage(ImageReference.parse(n.source()), img.top().descriptor(), platforms, Optional.empty()));
+        }
+        BundleWriter.write(out, bundleImages, new ArrayList<>(order.values()), d -> new ByteArrayInputStream(blobs.get(d.digest())),
+                WriteOptions.defaults(), ProgressListener.NONE);
+        return out;
+    }
+}
