@@ -7,6 +7,9 @@ import dev.airlock.importer.ImportResult;
 import dev.airlock.importer.Importer;
 import dev.airlock.progress.Sizes;
 import dev.airlock.model.TargetMapping;
+import dev.airlock.nodeconfig.MirrorConfig;
+import dev.airlock.preflight.BundleNeeds;
+import dev.airlock.preflight.Preflight;
 import dev.airlock.registry.RegistryStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -44,6 +47,17 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print the plan (targets, what exists, what would be pushed); write nothing.")
     boolean dryRun;
 
+    @Option(names = "--no-preflight", description = "Skip the check before the first upload (authentication, push permission, "
+            + "the manifest media types the bundle uses; exit code 7 when the target refuses).")
+    boolean noPreflight;
+
+    @Option(names = "--mirror-config", paramLabel = "FORMAT:PATH",
+            description = "After a successful import, write node configuration: k3s:FILE, containerd:DIR or containers:FILE (repeatable); see mirror-config.")
+    java.util.List<String> mirrorConfig;
+
+    @Mixin
+    NodeConfigOptions node;
+
     @Mixin
     TrustOptions trust;
 
@@ -67,9 +81,16 @@ public final class ImportCommand implements Callable<Integer> {
         TargetMapping mapping = TargetMapping.parse(to, keepHost.keepHost());
         ImportRequest request = new ImportRequest(bundle, mapping, trust.toPolicy("import"), jobs.jobs(), dryRun);
         PrintWriter out = spec.commandLine().getOut();
+        var nodeConfigs = NodeConfigOptions.parse(mirrorConfig);
         ImportResult result;
+        String scheme;
         try (RegistryStore target = RegistryStore.open(mapping.registry(), registry.toOptions());
              ProgressRenderer p = progress.start()) {
+            scheme = target.baseUri().getScheme();
+            if (!noPreflight && !dryRun) {
+                Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping))
+                        .forEach(left -> p.note("note: preflight left " + left));
+            }
             result = new Importer(target, p).run(request);
         } catch (ImportFailedException e) {
             print(out, e.result());
@@ -77,6 +98,12 @@ public final class ImportCommand implements Callable<Integer> {
         }
         print(out, result);
         report.write(result);
+        if (!dryRun && !nodeConfigs.isEmpty()) {
+            var sources = result.images().stream().map(ImageReport::source).toList();
+            for (Path f : MirrorConfig.write(sources, mapping, node.endpoint(scheme, registry.insecure, registry.caCert), nodeConfigs)) {
+                out.println("wrote " + f);
+            }
+        }
         return 0;
     }
 

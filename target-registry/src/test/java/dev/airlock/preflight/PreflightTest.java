@@ -14,6 +14,7 @@ import dev.airlock.registry.RegistryStore;
 import dev.airlock.registry.TlsOptions;
 import dev.airlock.sign.TrustPolicy;
 import dev.airlock.testkit.FaultProxy;
+import dev.airlock.testkit.NamedBundles;
 import dev.airlock.testkit.RegistryProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,7 +155,7 @@ class PreflightTest {
 
     @Test
     void registryRejectingOciIndexesFailsExactlyTheImagesThatHaveOne() {
-        Path bundle = TargetBundles.write(dir.resolve("b.tar"), TargetBundles.mixed());
+        Path bundle = NamedBundles.write(dir.resolve("b.tar"), NamedBundles.mixed());
         try (RegistryProcess reg = RegistryProcess.start(); FaultProxy proxy = FaultProxy.in(reg)) {
             proxy.rejectRequests(PreflightTest::ociIndexPut, 400);
             TargetMapping m = TargetMapping.parse(proxy.host() + "/mirror", false);
@@ -193,7 +194,7 @@ class PreflightTest {
 
     @Test
     void bundleNeedsNamesTypesAndDepths() {
-        Path bundle = TargetBundles.write(dir.resolve("n.tar"), TargetBundles.mixed());
+        Path bundle = NamedBundles.write(dir.resolve("n.tar"), NamedBundles.mixed());
         BundleNeeds n = BundleNeeds.read(bundle, TrustPolicy.allowUnsignedOnly(), TargetMapping.parse("reg.local:5000/a/b", true));
         assertEquals(2, n.images().size());
         BundleNeeds.Image pause = n.images().get(0);

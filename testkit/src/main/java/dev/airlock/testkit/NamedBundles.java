@@ -1,4 +1,4 @@
-package dev.airlock.preflight;
+package dev.airlock.testkit;
 
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleWriter;
@@ -9,7 +9,6 @@ import dev.airlock.model.ImageReference;
 import dev.airlock.model.Platform;
 import dev.airlock.model.RawManifest;
 import dev.airlock.progress.ProgressListener;
-import dev.airlock.testkit.TestImages;
 import dev.airlock.testkit.TestImages.TestImage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
@@ -19,9 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Real unsigned bundles of testkit images under chosen source names, written with BundleWriter. */
-public final class TargetBundles {
-    private TargetBundles() {
+/** Real unsigned bundles of testkit images under chosen source names (e.g. docker.io/rancher/pause:3.1), written with BundleWriter. */
+public final class NamedBundles {
+    private NamedBundles() {
     }
 
     /** One image under one source reference. */
