@@ -87,11 +87,12 @@ public final class ImportCommand implements Callable<Integer> {
         try (RegistryStore target = RegistryStore.open(mapping.registry(), registry.toOptions());
              ProgressRenderer p = progress.start()) {
             scheme = target.baseUri().getScheme();
-            if (!noPreflight && !dryRun) {
-                Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping))
-                        .forEach(left -> p.note("note: preflight left " + left));
+            Importer importer = new Importer(target, p);
+            if (!noPreflight) {
+                importer.beforeFirstUpload(() -> Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping))
+                        .forEach(left -> p.note("note: preflight left " + left)));
             }
-            result = new Importer(target, p).run(request);
+            result = importer.run(request);
         } catch (ImportFailedException e) {
             print(out, e.result());
             throw e; // ErrorHandlers writes the --report with the per-image result

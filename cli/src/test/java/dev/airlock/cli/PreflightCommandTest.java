@@ -87,9 +87,12 @@ class PreflightCommandTest {
 
             CliRun i = CliRun.of("import", bundle.toString(), "--to", to, "--allow-unsigned", "-q");
             assertEquals(ExitCodes.TARGET_REFUSES, i.code(), i.out() + i.err());
-            assertEquals(1, i.errLines().length, i.err());
-            assertTrue(i.errLines()[0].startsWith("airlock: preflight: " + to + ": 1 of 2 image(s) would fail"), i.err());
-            assertTrue(i.errLines()[0].endsWith("nothing of the bundle was uploaded (--no-preflight skips this check)"), i.err());
+            // the unsigned-bundle warning, then the one error line
+            String[] lines = i.errLines();
+            assertEquals(2, lines.length, i.err());
+            assertTrue(lines[0].startsWith("warning: bundle ") && lines[0].contains("is unsigned"), i.err());
+            assertTrue(lines[1].startsWith("airlock: preflight: " + to + ": 1 of 2 image(s) would fail"), i.err());
+            assertTrue(lines[1].endsWith("nothing of the bundle was uploaded (--no-preflight skips this check)"), i.err());
             // nothing of the bundle is in the target's storage: no blob or manifest link in its repositories (the push
             // check opened and cancelled an upload session there, which leaves only an empty _uploads directory), no bundle blob
             for (String repo : List.of("mirror/rancher/pause", "mirror/team/tool")) {
@@ -104,6 +107,23 @@ class PreflightCommandTest {
             // without the check, the same import runs into the refusal half-way (exit 4): the check is what stopped it
             CliRun unchecked = CliRun.of("import", bundle.toString(), "--to", to, "--allow-unsigned", "-q", "--no-preflight");
             assertEquals(ExitCodes.REGISTRY, unchecked.code(), unchecked.out() + unchecked.err());
+        }
+    }
+
+    @Test
+    void aCompleteTargetIsNotProbedAgain() throws Exception {
+        Path bundle = NamedBundles.write(tmp.resolve("c.tar"), NamedBundles.mixed());
+        try (RegistryProcess reg = RegistryProcess.start(); FaultProxy proxy = FaultProxy.in(reg)) {
+            String to = proxy.host() + "/mirror";
+            CliRun first = CliRun.of("import", bundle.toString(), "--to", to, "--allow-unsigned", "-q", "--no-preflight");
+            assertEquals(0, first.code(), first.err());
+            assertFalse(Files.exists(reg.storage().resolve("docker/registry/v2/repositories/mirror/airlock-preflight")), "--no-preflight probes nothing");
+            // the target now refuses OCI indexes, but a re-run has nothing to write: no preflight, exit 0
+            proxy.rejectRequests(PreflightCommandTest::ociIndexPut, 400);
+            CliRun again = CliRun.of("import", bundle.toString(), "--to", to, "--allow-unsigned", "-q");
+            assertEquals(0, again.code(), again.out() + again.err());
+            assertTrue(again.out().contains("already complete, nothing written"), again.out());
+            assertFalse(Files.exists(reg.storage().resolve("docker/registry/v2/repositories/mirror/airlock-preflight")), "nothing probed");
         }
     }
 

@@ -68,6 +68,19 @@ public final class Importer {
         this.progress = Objects.requireNonNull(progress, "progress");
     }
 
+    /** Runs before the first write to the target (after the bundle was opened, verified as far as it is before copying, and planned). */
+    private Runnable beforeFirstUpload = () -> { };
+
+    /**
+     * {@code check} runs once before anything is written to the target, and not at all for a dry
+     * run or an import with nothing to write (a .tar.zst read in one pass: before its pass); an
+     * exception it throws ends the import unchanged. The CLI runs the target preflight here.
+     */
+    public Importer beforeFirstUpload(Runnable check) {
+        this.beforeFirstUpload = Objects.requireNonNull(check, "check");
+        return this;
+    }
+
     /** Test hook: every open of the bundle goes through {@code open}. */
     Importer withOpener(java.util.function.BiFunction<java.nio.file.Path, dev.airlock.sign.TrustPolicy, BundleArchive> open) {
         this.opener = Objects.requireNonNull(open, "open");
@@ -93,6 +106,7 @@ public final class Importer {
             images = archive.images();
             randomAccess = archive.randomAccess();
             if (!randomAccess && !request.dryRun() && archive.manifest().routed()) {
+                beforeFirstUpload.run();
                 return streamOnce(request, archive, signature, t0);
             }
             ImageSource source = archive;
@@ -128,6 +142,7 @@ public final class Importer {
                         false, reports, seconds(t0));
             }
 
+            beforeFirstUpload.run();
             GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), true, false, progress));
             List<ImageOutcome> outcomes;
             AirlockException aborted = null;
