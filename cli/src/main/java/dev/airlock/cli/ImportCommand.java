@@ -26,11 +26,14 @@ import picocli.CommandLine.Spec;
         description = {"Push every image of a bundle into a registry with the same digests: the signature is checked "
                 + "first, then blobs (skipping what the registry has), child manifests, indexes, and the tags last, only "
                 + "when every image arrived. Reads the bundle in place; a re-run resumes. "
-                + "Exit code 3 when the bundle fails verification, 4 when the registry fails."},
+                + "Before the first upload the target is checked (auth, push permission, the bundle's media types; --no-preflight "
+                + "skips it). Exit code 3 when the bundle fails verification, 4 when the registry fails, 7 when the target "
+                + "cannot take the bundle (nothing of it uploaded)."},
         footerHeading = "%nExamples:%n",
         footer = {"  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem",
                 "  airlock import images.tar.zst --to 10.0.0.5:5000 --trust ops.crt --keep-registry-host --report import.json",
                 "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --dry-run",
+                "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --mirror-config k3s:registries.yaml",
                 "",
                 "docker.io/rancher/pause:3.1 --to reg.local:5000/mirror arrives as reg.local:5000/mirror/rancher/pause:3.1."})
 public final class ImportCommand implements Callable<Integer> {

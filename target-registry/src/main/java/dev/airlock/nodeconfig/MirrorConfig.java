@@ -85,17 +85,23 @@ public final class MirrorConfig {
                 b.append("      ").append(yaml("^(.*)$")).append(": ").append(yaml(r.path() + "/$1")).append('\n');
             }
         }
-        b.append("configs:\n");
-        b.append("  ").append(yaml(mapping.registry())).append(":\n");
-        b.append("    # auth: add username/password (or auth / identity_token) on the node if the registry needs them\n");
-        if (endpoint.scheme().equals("https") && (endpoint.skipVerify() || endpoint.caFile().isPresent())) {
+        boolean tls = endpoint.scheme().equals("https") && (endpoint.skipVerify() || endpoint.caFile().isPresent());
+        if (tls) {
+            b.append("configs:\n");
+            b.append("  ").append(yaml(mapping.registry())).append(":\n");
+            b.append("    # auth: add username/password (or auth / identity_token) on the node if the registry needs them\n");
             b.append("    tls:\n");
             endpoint.caFile().ifPresent(ca -> b.append("      ca_file: ").append(yaml(ca)).append('\n'));
             if (endpoint.skipVerify()) {
                 b.append("      insecure_skip_verify: true\n");
             }
-        } else if (endpoint.scheme().equals("https")) {
-            b.append("    # tls: ca_file / cert_file / key_file when the registry's CA is not in the system store\n");
+        } else {
+            b.append("# configs:\n");
+            b.append("#   ").append(yaml(mapping.registry())).append(":\n");
+            b.append("#     auth: add username/password (or auth / identity_token) on the node if the registry needs them\n");
+            if (endpoint.scheme().equals("https")) {
+                b.append("#     tls: ca_file / cert_file / key_file when the registry's CA is not in the system store\n");
+            }
         }
         return b.toString();
     }

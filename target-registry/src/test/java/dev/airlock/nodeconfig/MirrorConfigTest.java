@@ -110,7 +110,18 @@ class MirrorConfigTest {
         MirrorConfig.write(SOURCES, TargetMapping.parse("reg.local:5000", false), HTTPS_CA, List.of(new NodeConfigOutput(NodeConfigOutput.Format.K3S, file)));
         Map<String, Object> plain = (Map<String, Object>) MiniYaml.parse(Files.readString(file, StandardCharsets.UTF_8)).get("mirrors");
         assertFalse(((Map<String, Object>) plain.get("docker.io")).containsKey("rewrite"));
-        assertTrue(AUTH.contains("username"));
+
+        // plain HTTP: nothing to say under configs, so no configs section (only the commented placeholder)
+        MirrorConfig.write(SOURCES, m, new NodeEndpoint("http", false, Optional.empty()), List.of(new NodeConfigOutput(NodeConfigOutput.Format.K3S, file)));
+        String http = Files.readString(file, StandardCharsets.UTF_8);
+        Map<String, Object> httpRoot = MiniYaml.parse(http);
+        assertEquals(Set.of("mirrors"), httpRoot.keySet());
+        assertEquals(List.of("http://reg.local:5000"), ((Map<String, Object>) ((Map<String, Object>) httpRoot.get("mirrors")).get("quay.io")).get("endpoint"));
+        assertTrue(http.contains("# configs:"), http);
+        String active = String.join("\n", http.lines().filter(l -> !l.strip().startsWith("#")).toList());
+        for (String key : AUTH) {
+            assertFalse(active.contains(key + ":"), "no credential key is set: " + key);
+        }
     }
 
     @Test
