@@ -92,8 +92,12 @@ public final class ImportCommand implements Callable<Integer> {
             scheme = target.baseUri().getScheme();
             Importer importer = new Importer(target, p);
             if (!noPreflight) {
-                importer.beforeFirstUpload(() -> Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping))
-                        .forEach(left -> p.note("note: preflight left " + left)));
+                importer.beforeFirstUpload(() -> {
+                    var left = Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping));
+                    if (!left.isEmpty()) {
+                        p.note("note: the preflight check left its few probe bytes at the target: " + String.join("; ", left));
+                    }
+                });
             }
             result = importer.run(request);
         } catch (ImportFailedException e) {

@@ -81,7 +81,12 @@ public final class PreflightCommand implements Callable<Integer> {
             out.println((v.ok() ? "  ok    " : "  FAIL  ") + v.source() + " → " + (v.target().isEmpty() ? "(no name)" : v.target())
                     + (v.ok() ? "" : ": " + String.join("; ", v.problems())));
         }
-        out.println("  left at the target: " + (r.left().isEmpty() ? "nothing" : String.join("; ", r.left())));
+        if (r.left().isEmpty()) {
+            out.println("  left at the target: nothing");
+        } else {
+            out.println("  left at the target:");
+            r.left().forEach(l -> out.println("    " + l));
+        }
         out.println(r.importable() ? (r.images().isEmpty() ? "importable" : "importable: all " + r.images().size() + " image(s)")
                 : "NOT importable");
     }
