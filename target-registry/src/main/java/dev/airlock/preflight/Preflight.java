@@ -46,6 +46,7 @@ public final class Preflight {
     static final String TLS = "TLS";
     static final String AUTH = "authentication";
     static final String BLOBS = "blob upload";
+    static final String NAMES = "target names";
     static final String OCI_MANIFEST = "OCI image manifest";
     static final String DOCKER_MANIFEST = "Docker manifest";
     static final String OCI_INDEX = "OCI index";
@@ -103,6 +104,7 @@ public final class Preflight {
         final Map<String, Check> checks = new LinkedHashMap<>();
         final List<Digest> pushedManifests = new ArrayList<>();
         final Map<String, Set<Digest>> pushedBlobs = new LinkedHashMap<>();
+        final Map<String, String> refusedNames = new LinkedHashMap<>();
         boolean stopped;
 
         Run(RegistryStore reg, TargetMapping mapping, RegistryOptions options, Optional<BundleNeeds> needs) {
@@ -122,6 +124,9 @@ public final class Preflight {
             auth();
             if (!stopped) {
                 push(List.of(scratch));
+            }
+            if (!stopped && needs.isPresent()) {
+                names();
             }
             if (!stopped) {
                 blobs();
@@ -232,6 +237,26 @@ public final class Preflight {
             }
             add(Check.yes(pushName(), true, repositories.size() == 1 ? "upload session opened and cancelled in " + repositories.get(0)
                     : "upload sessions opened and cancelled in " + repositories.size() + " repositories"));
+        }
+
+        /** With a bundle: an upload session opened and cancelled in every target repository (Harbor, for one, refuses unknown projects). */
+        private void names() {
+            Set<String> repos = new LinkedHashSet<>();
+            needs.get().images().forEach(i -> i.target().ifPresent(t -> repos.add(t.repository())));
+            int refused = 0;
+            String first = "";
+            for (String repo : repos) {
+                try {
+                    reg.checkPush(repo);
+                } catch (RegistryException e) {
+                    refusedNames.put(repo, answer(e));
+                    if (refused++ == 0) {
+                        first = repo + ": " + answer(e);
+                    }
+                }
+            }
+            add(refused == 0 ? Check.yes(NAMES, true, "upload sessions opened and cancelled in all " + repos.size() + " target repositories")
+                    : Check.no(NAMES, true, refused + " of " + repos.size() + " refused, first " + first));
         }
 
         private void pushBlob(String repo, Descriptor d, byte[] bytes) {
@@ -419,6 +444,8 @@ public final class Preflight {
             }
             if (img.target().isEmpty()) {
                 problems.add(img.nameProblem());
+            } else if (refusedNames.containsKey(img.target().get().repository())) {
+                problems.add("push to " + img.target().get().repository() + " refused: " + refusedNames.get(img.target().get().repository()));
             }
             Map<MediaType, String> byType = Map.of(MediaType.OCI_MANIFEST, OCI_MANIFEST, MediaType.DOCKER_MANIFEST, DOCKER_MANIFEST,
                     MediaType.OCI_INDEX, OCI_INDEX, MediaType.DOCKER_MANIFEST_LIST, DOCKER_LIST);

@@ -188,6 +188,24 @@ class PreflightTest {
         }
     }
 
+    @Test
+    void aRefusedTargetNameFailsItsImage() {
+        Path bundle = NamedBundles.write(dir.resolve("names.tar"), NamedBundles.mixed());
+        try (RegistryProcess reg = RegistryProcess.start(); FaultProxy proxy = FaultProxy.in(reg)) {
+            // like Harbor without a project "mirror/team": uploads there are refused
+            proxy.rejectRequests(h -> h.startsWith("POST /v2/mirror/team/"), 403);
+            TargetMapping m = TargetMapping.parse(proxy.host() + "/mirror", false);
+            PreflightResult r = Preflight.run(RegistryOptions.anonymous(), m,
+                    Optional.of(BundleNeeds.read(bundle, TrustPolicy.allowUnsignedOnly(), m)));
+            assertFalse(r.importable());
+            Check names = byName(r).get("target names");
+            assertFalse(names.yes());
+            assertTrue(names.answer().startsWith("1 of 2 refused, first mirror/team/tool: 403"), names.answer());
+            assertTrue(r.images().get(0).ok(), r.images().get(0).toString());
+            assertEquals(List.of("push to mirror/team/tool refused: 403 UNKNOWN (injected by FaultProxy)"), r.images().get(1).problems());
+        }
+    }
+
     static boolean ociIndexPut(String head) {
         return head.startsWith("PUT ") && head.toLowerCase(Locale.ROOT).contains("content-type: application/vnd.oci.image.index.v1+json");
     }
