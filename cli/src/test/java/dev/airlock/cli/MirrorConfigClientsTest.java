@@ -71,6 +71,7 @@ class MirrorConfigClientsTest {
     @Test
     void ctrPullsTheSourceNameThroughTheHostsDirectory() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/containerd")) && Files.isExecutable(Path.of("/usr/bin/ctr")), "containerd not installed");
+        assumeTrue(isRoot(), "containerd needs root");
         Path d = Files.createTempDirectory("ctrd");
         Path sock = d.resolve("c.sock");
         Path config = Files.writeString(d.resolve("config.toml"), String.join("\n",
@@ -109,6 +110,7 @@ class MirrorConfigClientsTest {
     @Test
     void podmanPullsTheSourceNameThroughTheDropIn() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/podman")), "podman not installed");
+        assumeTrue(isRoot(), "the throw-away podman storage is set up for root");
         Path d = Files.createTempDirectory("podman");
         try {
             Result pull = run(Map.of("CONTAINERS_REGISTRIES_CONF", dropIn.toString()), "podman", "--root", d.resolve("root").toString(),
@@ -122,6 +124,14 @@ class MirrorConfigClientsTest {
             assertTrue(inspect.output.contains(pause.top().digest().toString()), inspect.output);
         } finally {
             RegistryProcess.deleteTree(d);
+        }
+    }
+
+    static boolean isRoot() {
+        try {
+            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
         }
     }
 
