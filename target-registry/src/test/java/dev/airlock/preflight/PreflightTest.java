@@ -210,9 +210,10 @@ class PreflightTest {
         return head.startsWith("PUT ") && head.toLowerCase(Locale.ROOT).contains("content-type: application/vnd.oci.image.index.v1+json");
     }
 
-    @Test
-    void bundleNeedsNamesTypesAndDepths() {
-        Path bundle = NamedBundles.write(dir.resolve("n.tar"), NamedBundles.mixed());
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"n.tar", "n.tar.zst"})
+    void bundleNeedsNamesTypesAndDepths(String name) {
+        Path bundle = NamedBundles.write(dir.resolve(name), NamedBundles.mixed());
         BundleNeeds n = BundleNeeds.read(bundle, TrustPolicy.allowUnsignedOnly(), TargetMapping.parse("reg.local:5000/a/b", true));
         assertEquals(2, n.images().size());
         BundleNeeds.Image pause = n.images().get(0);

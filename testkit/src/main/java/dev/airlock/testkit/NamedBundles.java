@@ -38,12 +38,17 @@ public final class NamedBundles {
                 named("quay.io/team/tool:2", TestImages.image("tool").docker().tag("2").singlePlatform("linux/amd64").baseSeed(7).build()));
     }
 
+    /** Writes the bundle (zstd-compressed when {@code out} ends in .zst), listing which images use each blob, as export does. */
     public static Path write(Path out, List<Named> images) {
         Map<Digest, byte[]> blobs = new LinkedHashMap<>();
         Map<Digest, Descriptor> order = new LinkedHashMap<>();
         List<BundleImage> bundleImages = new ArrayList<>();
+        List<java.util.Set<Digest>> graphs = new ArrayList<>();
         for (Named n : images) {
             TestImage img = n.image();
+            java.util.Set<Digest> graph = new java.util.HashSet<>(img.manifestDigests());
+            img.blobs().forEach(b -> graph.add(b.digest()));
+            graphs.add(graph);
             for (TestImages.Blob b : img.blobs()) {
                 blobs.putIfAbsent(b.digest(), b.bytes());
                 order.putIfAbsent(b.digest(), b.descriptor());
@@ -58,7 +63,7 @@ public final class NamedBundles {
             bundleImages.add(new BundleImage(ImageReference.parse(n.source()), img.top().descriptor(), platforms, Optional.empty()));
         }
         BundleWriter.write(out, bundleImages, new ArrayList<>(order.values()), d -> new ByteArrayInputStream(blobs.get(d.digest())),
-                WriteOptions.defaults(), ProgressListener.NONE);
+                WriteOptions.defaults().withImageGraphs(graphs), ProgressListener.NONE);
         return out;
     }
 }
