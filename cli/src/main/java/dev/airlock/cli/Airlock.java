@@ -28,6 +28,8 @@ import picocli.CommandLine.Spec;
                 InspectCommand.class,
                 ImportCommand.class,
                 SyncCommand.class,
+                PreflightCommand.class,
+                MirrorConfigCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {
@@ -38,7 +40,8 @@ import picocli.CommandLine.Spec;
                 "",
                 "Run 'airlock COMMAND --help' for the options of a command.",
                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 verification failed,",
-                "4 registry error, 5 local I/O error, 6 partial success (some images failed).",
+                "4 registry error, 5 local I/O error, 6 partial success (some images failed),",
+                "7 the target registry cannot take the bundle (preflight).",
         })
 public final class Airlock implements Runnable {
 

@@ -8,6 +8,9 @@ import dev.airlock.importer.ImportResult;
 import dev.airlock.importer.Importer;
 import dev.airlock.model.TargetMapping;
 import dev.airlock.progress.Sizes;
+import dev.airlock.nodeconfig.MirrorConfig;
+import dev.airlock.preflight.BundleNeeds;
+import dev.airlock.preflight.Preflight;
 import dev.airlock.registry.RegistryStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -24,11 +27,14 @@ import picocli.CommandLine.Spec;
         description = {"Push every image of a bundle into a registry with the same digests: the signature is checked "
                 + "first, then blobs (skipping what the registry has), child manifests, indexes, and the tags last, only "
                 + "when every image arrived. Reads the bundle in place; a re-run resumes. "
-                + "Exit code 3 when the bundle fails verification, 4 when the registry fails."},
+                + "Before the first upload the target is checked (auth, push permission, the bundle's media types; --no-preflight "
+                + "skips it). Exit code 3 when the bundle fails verification, 4 when the registry fails, 7 when the target "
+                + "cannot take the bundle (nothing of it uploaded)."},
         footerHeading = "%nExamples:%n",
         footer = {"  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem",
                 "  airlock import images.tar.zst --to 10.0.0.5:5000 --trust ops.crt --keep-registry-host --report import.json",
                 "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --dry-run",
+                "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --mirror-config k3s:registries.yaml",
                 "",
                 "docker.io/rancher/pause:3.1 --to reg.local:5000/mirror arrives as reg.local:5000/mirror/rancher/pause:3.1."})
 public final class ImportCommand implements Callable<Integer> {
@@ -44,6 +50,17 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Option(names = "--dry-run", description = "Print the plan (targets, what exists, what would be pushed); write nothing.")
     boolean dryRun;
+
+    @Option(names = "--no-preflight", description = "Skip the check before the first upload (authentication, push permission, "
+            + "the manifest media types the bundle uses; exit code 7 when the target refuses).")
+    boolean noPreflight;
+
+    @Option(names = "--mirror-config", paramLabel = "FORMAT:PATH",
+            description = "After a successful import, write node configuration: k3s:FILE, containerd:DIR or containers:FILE (repeatable); see mirror-config.")
+    java.util.List<String> mirrorConfig;
+
+    @Mixin
+    NodeConfigOptions node;
 
     @Mixin
     TrustOptions trust;
@@ -68,16 +85,34 @@ public final class ImportCommand implements Callable<Integer> {
         TargetMapping mapping = TargetMapping.parse(to, keepHost.keepHost());
         ImportRequest request = new ImportRequest(bundle, mapping, trust.toPolicy("import"), jobs.jobs(), dryRun);
         PrintWriter out = spec.commandLine().getOut();
+        var nodeConfigs = NodeConfigOptions.parse(mirrorConfig);
         ImportResult result;
+        String scheme;
         try (RegistryStore target = RegistryStore.open(mapping.registry(), registry.toOptions());
              ProgressRenderer p = progress.start()) {
-            result = new Importer(target, p).run(request);
+            scheme = target.baseUri().getScheme();
+            Importer importer = new Importer(target, p);
+            if (!noPreflight) {
+                importer.beforeFirstUpload(() -> {
+                    var left = Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping));
+                    if (!left.isEmpty()) {
+                        p.note("note: the preflight check left its few probe bytes at the target: " + String.join("; ", left));
+                    }
+                });
+            }
+            result = importer.run(request);
         } catch (ImportFailedException e) {
             print(out, e.result());
             throw e; // ErrorHandlers writes the --report with the per-image result
         }
         print(out, result);
         report.write(result);
+        if (!dryRun && !nodeConfigs.isEmpty()) {
+            var sources = result.images().stream().map(ImageReport::source).toList();
+            for (Path f : MirrorConfig.write(sources, mapping, node.endpoint(scheme, registry.insecure, registry.caCert), nodeConfigs)) {
+                out.println("wrote " + f);
+            }
+        }
         return 0;
     }
 

@@ -16,6 +16,8 @@ public final class ExitCodes {
     public static final int IO = 5;
     /** Some images of a multi-image job failed while others completed (sync without --fail-fast). */
     public static final int PARTIAL = 6;
+    /** The target registry cannot take the bundle (preflight): no push permission, a media type or name it refuses. */
+    public static final int TARGET_REFUSES = 7;
 
     private ExitCodes() {
     }

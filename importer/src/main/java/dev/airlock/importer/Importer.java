@@ -76,6 +76,19 @@ public final class Importer {
         this.progress = Objects.requireNonNull(progress, "progress");
     }
 
+    /** Runs before the first write to the target (after the bundle was opened, verified as far as it is before copying, and planned). */
+    private Runnable beforeFirstUpload = () -> { };
+
+    /**
+     * {@code check} runs once before anything is written to the target, and not at all for a dry
+     * run or an import with nothing to write (a .tar.zst read in one pass: before its pass); an
+     * exception it throws ends the import unchanged. The CLI runs the target preflight here.
+     */
+    public Importer beforeFirstUpload(Runnable check) {
+        this.beforeFirstUpload = Objects.requireNonNull(check, "check");
+        return this;
+    }
+
     /** Test hook: every open of the bundle goes through {@code open}. */
     Importer withOpener(BiFunction<Path, TrustPolicy, BundleArchive> open) {
         this.opener = Objects.requireNonNull(open, "open");
@@ -98,6 +111,7 @@ public final class Importer {
             // two images onto one target tag: refused before anything is read or pushed
             request.mapping().checkDistinct(images.stream().map(BundleImage::source).toList());
             if (!archive.randomAccess() && !request.dryRun()) {
+                beforeFirstUpload.run();
                 return streamOnce(request, archive, signature, t0);
             }
             ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
@@ -114,6 +128,7 @@ public final class Importer {
                 return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
                         false, reports, seconds(t0));
             }
+            beforeFirstUpload.run();
             GraphCopier copier = copier(request);
             return finish(request, images, copier.copy(jobs), copier, signature, t0);
         }

@@ -94,6 +94,7 @@ final class RegistryHttp implements AutoCloseable {
         List<String> scopes = List.of();
         String action;
         boolean retryable = true;
+        boolean raw;
 
         Request(String method, URI uri, String action) {
             this.method = method;
@@ -118,6 +119,12 @@ final class RegistryHttp implements AutoCloseable {
 
         Request retryable(boolean r) {
             this.retryable = r;
+            return this;
+        }
+
+        /** No authentication at all: no Authorization header, a 401 is returned as it is (probes). */
+        Request raw() {
+            this.raw = true;
             return this;
         }
     }
@@ -293,7 +300,7 @@ final class RegistryHttp implements AutoCloseable {
         URI uri = req.uri;
         String method = req.method;
         Body body = req.body;
-        Optional<String> authorization = sameOrigin(uri, base) ? auth.preemptive(req.scopes, req.action) : Optional.empty();
+        Optional<String> authorization = sameOrigin(uri, base) && !req.raw ? auth.preemptive(req.scopes, req.action) : Optional.empty();
         boolean authFromCache = authorization.isPresent();
         int authRounds = 0;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -303,7 +310,7 @@ final class RegistryHttp implements AutoCloseable {
             TimedExchange.Watch watch = new TimedExchange.Watch(transport);
             b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : watch.wrap(body.publisher()));
             Response r = exchange(b.build(), watch, attempt);
-            if (r.status == 401 && sameOrigin(uri, base)) {
+            if (r.status == 401 && sameOrigin(uri, base) && !req.raw) {
                 List<AuthChallenge> challenges = AuthChallenge.parseAll(r.headers.allValues("WWW-Authenticate"));
                 ErrorBody eb = r.errorBody();
                 authRounds++;

@@ -475,6 +475,87 @@ public final class RegistryStore implements ImageStore {
         return d.annotations().getOrDefault("artifactType", "");
     }
 
+    // ---------------------------------------------------------------- probes (preflight)
+
+    /**
+     * What {@code GET /v2/} answers without any credentials.
+     *
+     * @param status     the HTTP status (200 open, 401 authentication wanted)
+     * @param challenge  the scheme of the first {@code WWW-Authenticate} challenge, lowercase
+     *                   ({@code basic}, {@code bearer}), or "" when there is none
+     * @param apiVersion the {@code Docker-Distribution-API-Version} header, or ""
+     */
+    public record ApiProbe(int status, String challenge, String apiVersion) {
+    }
+
+    /**
+     * Asks {@code GET /v2/} without credentials and returns the answer as it is. Throws a
+     * RegistryException (status 0) when no answer arrives: connection refused, TLS failure.
+     */
+    public ApiProbe probeApi() {
+        String action = "probing " + host + "/v2/";
+        try (RegistryHttp.Response r = http.send(new RegistryHttp.Request("GET", http.uri("/v2/"), action).raw())) {
+            List<AuthChallenge> ch = AuthChallenge.parseAll(r.headers.allValues("WWW-Authenticate"));
+            return new ApiProbe(r.status, ch.isEmpty() ? "" : ch.get(0).scheme(), r.header("Docker-Distribution-API-Version").orElse(""));
+        }
+    }
+
+    /** {@code GET /v2/} with the configured credentials; returns when the registry accepts them, else throws its refusal. */
+    public void checkLogin() {
+        String action = "logging in to " + host;
+        http.expect(new RegistryHttp.Request("GET", http.uri("/v2/"), action), 200).close();
+    }
+
+    /**
+     * Opens a blob upload session in {@code repository} ({@code POST …/blobs/uploads/}) and cancels
+     * it: returns when the registry lets us push there, else throws its refusal (401/403 DENIED,
+     * NAME_INVALID, ...). No content is stored.
+     */
+    public void checkPush(String repository) {
+        checkRepository(repository);
+        String action = "starting an upload to " + host + "/" + repository;
+        RegistryHttp.Request req = new RegistryHttp.Request("POST", http.uri("/v2/" + repository + "/blobs/uploads/"), action)
+                .body(RegistryHttp.Body.ofBytes(new byte[0])).scopes(push(repository));
+        try (RegistryHttp.Response r = http.expect(req, 202)) {
+            Optional<String> loc = r.header("Location");
+            if (loc.isEmpty()) {
+                throw new RegistryException(action + ": 202 without Location", 202, List.of());
+            }
+            cancelUpload(r.uri.resolve(loc.get()), repository, action);
+        }
+    }
+
+    /** Deletes a blob from one repository; Distribution refuses (405 UNSUPPORTED) unless storage.delete is enabled. */
+    public void deleteBlob(String repository, Digest digest) {
+        checkRepository(repository);
+        String action = "deleting blob " + digest + " from " + host + "/" + repository;
+        RegistryHttp.Request req = new RegistryHttp.Request("DELETE", blobUri(repository, digest), action)
+                .scopes(List.of("repository:" + repository + ":delete"));
+        http.expect(req, 202, 200, 204).close();
+    }
+
+    /**
+     * True when the registry answers the OCI referrers API ({@code GET …/referrers/<digest>} gives
+     * 200 with an OCI index); false when it does not know the endpoint (404, 400, 405): clients
+     * then use the {@code sha256-<hex>} tag fallback.
+     */
+    public boolean hasReferrersApi(String repository, Digest subject) {
+        checkRepository(repository);
+        String action = "asking " + host + "/" + repository + " for the referrers of " + subject;
+        RegistryHttp.Request req = new RegistryHttp.Request("GET", http.uri("/v2/" + repository + "/referrers/" + subject), action)
+                .header("Accept", MediaType.OCI_INDEX.value()).scopes(pull(repository));
+        try (RegistryHttp.Response r = http.send(req)) {
+            String ct = r.header("Content-Type").map(RegistryStore::baseType).orElse("");
+            if (r.status == 200) {
+                return ct.equals(MediaType.OCI_INDEX.value());
+            }
+            if (r.status == 404 || r.status == 400 || r.status == 405) {
+                return false;
+            }
+            throw RegistryHttp.failure(action, r);
+        }
+    }
+
     /** Uploads continued from the registry's reported offset after a failure, so far (diagnostics). */
     public int uploadResumes() {
         return uploadResumes.get();

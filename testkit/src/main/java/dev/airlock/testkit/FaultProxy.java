@@ -47,6 +47,8 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger failLeft = new AtomicInteger();
     private volatile int failStatus;
     private volatile long blobSizeLie = -1;
+    private volatile java.util.function.Predicate<String> rejectHead;
+    private volatile int rejectStatus;
     private final Fault upstream = new Fault();
     private final Fault downstream = new Fault();
     private final Thread acceptor;
@@ -151,9 +153,21 @@ public final class FaultProxy implements AutoCloseable {
         closeQuietly(client);
     }
 
+    /**
+     * Answers every request whose head (request line and headers as text, e.g. {@code "PUT /v2/…"}
+     * and {@code "Content-Type: application/vnd.oci.image.index.v1+json"}) matches {@code head}
+     * with {@code status}, without forwarding it; until {@link #clear()}. Models a registry that
+     * refuses some media types, or some users' pushes.
+     */
+    public void rejectRequests(java.util.function.Predicate<String> head, int status) {
+        rejectStatus = status;
+        rejectHead = head;
+    }
+
     /** Disarms every fault. */
     public void clear() {
         blobSizeLie = -1;
+        rejectHead = null;
         failMethod = null;
         failLeft.set(0);
         upstream.budget.set(-1);
@@ -305,10 +319,12 @@ public final class FaultProxy implements AutoCloseable {
                         chunked = true;
                     }
                 }
-                if (method.equals(failMethod) && failLeft.get() > 0 && failSkip.getAndDecrement() <= 0 && failLeft.getAndDecrement() > 0) {
+                java.util.function.Predicate<String> reject = rejectHead;
+                boolean rejected = reject != null && reject.test(text);
+                if (rejected || method.equals(failMethod) && failLeft.get() > 0 && failSkip.getAndDecrement() <= 0 && failLeft.getAndDecrement() > 0) {
                     discard(in, length);
                     fired.incrementAndGet();
-                    answer(from, failStatus, "");
+                    answer(from, rejected ? rejectStatus : failStatus, "");
                     closeQuietly(to);
                     return;
                 }

@@ -48,6 +48,7 @@ public final class TokenIssuer implements AutoCloseable {
     private final AtomicInteger refused = new AtomicInteger();
     private final List<String> scopesSeen = java.util.Collections.synchronizedList(new ArrayList<>());
     private volatile boolean untrusted;
+    private volatile boolean pullOnly;
     private volatile Duration lifetime = Duration.ofMinutes(5);
 
     private TokenIssuer(String user, String password, String identityToken, Path dir) throws IOException {
@@ -106,6 +107,11 @@ public final class TokenIssuer implements AutoCloseable {
     /** When true, tokens are signed by a certificate the registry does not trust (a 401 loop). */
     public void issueUntrustedTokens(boolean value) {
         this.untrusted = value;
+    }
+
+    /** When true, tokens grant only the {@code pull} action whatever was asked (a read-only robot account). */
+    public void grantPullOnly(boolean value) {
+        this.pullOnly = value;
     }
 
     /** Token lifetime announced in {@code expires_in} and in the JWT. */
@@ -238,6 +244,9 @@ public final class TokenIssuer implements AutoCloseable {
                 String name = s.substring(parts[0].length() + 1, s.length() - actions.length() - 1);
                 StringBuilder acts = new StringBuilder();
                 for (String a : actions.split(",")) {
+                    if (pullOnly && !a.equals("pull")) {
+                        continue;
+                    }
                     acts.append(acts.length() == 0 ? "" : ",").append('"').append(a).append('"');
                 }
                 access.append(access.length() == 0 ? "" : ",")
