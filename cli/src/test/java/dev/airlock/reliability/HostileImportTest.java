@@ -259,11 +259,17 @@ class HostileImportTest {
     record Run(int code, String out, String err) {
     }
 
+    /**
+     * The hostile corpus is about what the BUNDLE can get into the registry, checked down to the
+     * storage directory; import's preflight would leave its own few-byte probes there
+     * (PREFIX/airlock-preflight, Distribution 2.8 refuses deletes by default), so it is off here.
+     * PreflightCommandTest covers the preflight in front of a refusing target.
+     */
     private Run importRun(Path bundle) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Airlock.run(new PrintWriter(out, true), new PrintWriter(err, true), "import", bundle.toString(),
-                "--to", registry.host() + "/hostile", "--trust", trust.toString(), "-q");
+                "--to", registry.host() + "/hostile", "--trust", trust.toString(), "--no-preflight", "-q");
         return new Run(code, out.toString(), err.toString());
     }
 
