@@ -99,7 +99,9 @@ class LauncherIT {
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err());
         assertEquals(List.of("airlock " + System.getProperty("airlock.version")), r.out().lines().limit(1).toList());
-        assertEquals(2, r.out().lines().count(), "only the version lines (HotSpot announces loaded directives on the tty): " + r.out());
+        assertEquals(3, r.out().lines().count(), "only the version lines (HotSpot announces loaded directives on the tty): " + r.out());
+        assertTrue(r.out().lines().skip(1).findFirst().orElse("").matches("commit ([0-9a-f]{12}(-dirty)? \\(.+\\)|unknown)"), r.out());
+        assertTrue(r.out().lines().skip(2).findFirst().orElse("").startsWith("runtime Java 17"), r.out());
     }
 
     @Test
