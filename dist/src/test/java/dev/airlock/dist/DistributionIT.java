@@ -173,8 +173,15 @@ class DistributionIT {
             Result verify = ok(airlock(null, "verify", bundle.toString(), "--trust", tmp.resolve("ops.pub.pem").toString(), "-q"));
             assertEquals("", verify.out() + verify.err());
             assertEquals(tls.host() + "/m/team/app:1.0@" + app.top().digest() + "\n", ok(airlock(null, "inspect", "-q", bundle.toString())).out());
-            ok(airlock(null, "import", bundle.toString(), "--to", plain.host() + "/imported", "--trust", tmp.resolve("ops.crt").toString(), "-q"));
+            Path report = tmp.resolve("import.json");
+            ok(airlock(null, "import", bundle.toString(), "--to", plain.host() + "/imported", "--trust", tmp.resolve("ops.crt").toString(), "-q",
+                    "--report", report.toString()));
             assertArrayEquals(app.top().bytes(), a.fetchManifest("imported/m/team/app", "1.0").bytes());
+            // JSON output (Jackson) works without java.desktop, which the runtime leaves out
+            assertEquals(plain.host() + "/imported/m/team/app:1.0",
+                    dev.airlock.model.Json.parse(Files.readAllBytes(report), "report").path("images").path(0).path("target").asText());
+            Result json = ok(airlock(null, "inspect", bundle.toString(), "--json"));
+            assertTrue(json.out().contains(app.top().digest().toString()) && json.out().contains("linux/arm/v7"), json.out());
         }
     }
 
