@@ -33,7 +33,7 @@ NAME="airlock-$version-linux-$arch"
 TARBALL="$DIST/$NAME.tar.gz"
 
 [[ -f "$JAR" ]] || { echo "dist/build.sh: $JAR not found (build cli first)" >&2; exit 1; }
-for tool in jlink jdeps; do
+for tool in jlink jdeps jar; do
   [[ -x "$jdk/bin/$tool" ]] || { echo "dist/build.sh: $jdk/bin/$tool not found: a full JDK 17+ is needed" >&2; exit 1; }
 done
 
@@ -85,9 +85,15 @@ tr ':' '\n' <"$classpath_file" | sort | while read -r jar; do
   case "$base" in cli-*|core-*|engine-*|exporter-*|importer-*|mirror-*|bundle-format-*|registry-client-*) continue ;; esac
   dir="$licenses/$base"
   mkdir -p "$dir"
-  while read -r entry; do
-    unzip -p "$jar" "$entry" >"$dir/$(basename "$entry")"
-  done < <(unzip -Z1 "$jar" | grep -E '^META-INF/[^/]*(LICENSE|NOTICE)[^/]*$' || true)
+  mapfile -t entries < <("$jdk/bin/jar" tf "$jar" | grep -E '^META-INF/[^/]*(LICENSE|NOTICE)[^/]*$' || true)
+  if [[ ${#entries[@]} -gt 0 ]]; then
+    rm -rf "$WORK/unpack" && mkdir -p "$WORK/unpack"
+    (cd "$WORK/unpack" && "$jdk/bin/jar" xf "$jar" "${entries[@]}")
+    for entry in "${entries[@]}"; do
+      mv "$WORK/unpack/$entry" "$dir/"
+    done
+    rm -rf "$WORK/unpack"
+  fi
   case "$base" in
     picocli-*) cp "$DIST/licenses/Apache-2.0.txt" "$dir/LICENSE" ;;
     zstd-jni-*) cp "$DIST/licenses/zstd-jni-LICENSE" "$dir/LICENSE" ;;
