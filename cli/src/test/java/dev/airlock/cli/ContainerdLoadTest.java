@@ -85,7 +85,8 @@ class ContainerdLoadTest {
                 "[grpc]", "  address = \"" + socket + "\"",
                 "[ttrpc]", "  address = \"" + socket + ".ttrpc\"",
                 "[debug]", "  address = \"\"",
-                "[metrics]", "  address = \"\"", ""));
+                "[metrics]", "  address = \"\"",
+                "[plugins.\"io.containerd.internal.v1.opt\"]", "  path = \"" + base.resolve("opt") + "\"", ""));
         containerd = new ProcessBuilder("containerd", "--config", config.toString()).redirectErrorStream(true)
                 .redirectOutput(base.resolve("containerd.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
