@@ -124,7 +124,9 @@ final class ExportCommand implements Callable<Integer> {
             options = options.withTransport(transport.withMaxConcurrentRequests(Math.max(transport.maxConcurrentRequests(), jobs.jobs() + 2)));
             result = new Exporter(SourceStores.registries(options)).export(request.progress(p));
         }
-        print(result, spec.commandLine().getOut());
+        if (!progress.quiet()) {
+            print(result, spec.commandLine().getOut());
+        }
         report.write(Report.of(result));
         return 0;
     }

@@ -102,10 +102,14 @@ public final class ImportCommand implements Callable<Integer> {
             }
             result = importer.run(request);
         } catch (ImportFailedException e) {
-            print(out, e.result());
+            if (!progress.quiet()) {
+                print(out, e.result());
+            }
             throw e; // ErrorHandlers writes the --report with the per-image result
         }
-        print(out, result);
+        if (!progress.quiet() || dryRun) {
+            print(out, result); // a dry run exists to print its plan
+        }
         report.write(result);
         if (!dryRun && !nodeConfigs.isEmpty()) {
             var sources = result.images().stream().map(ImageReport::source).toList();

@@ -38,6 +38,9 @@ public final class InspectCommand implements Callable<Integer> {
     @Mixin
     ReportOption report;
 
+    @Mixin
+    ProgressOptions progress;
+
     @Override
     public Integer call() {
         BundleReport result;
@@ -46,6 +49,9 @@ public final class InspectCommand implements Callable<Integer> {
         }
         if (json) {
             spec.commandLine().getOut().print(ReportWriter.toJson(result));
+        } else if (progress.quiet()) {
+            // what inspect exists to print, one image a line: REFERENCE@DIGEST (like 'docker images -q')
+            result.images().forEach(i -> spec.commandLine().getOut().println(i.reference() + "@" + i.digest()));
         } else {
             result.print(spec.commandLine().getOut(), true);
         }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,9 +29,15 @@ public final class KeygenCommand implements Callable<Integer> {
     @Option(names = "--subject", paramLabel = "DN", description = "Certificate subject (default: '" + KeyGen.DEFAULT_SUBJECT + "').")
     String subject;
 
+    @Mixin
+    ProgressOptions progress;
+
     @Override
     public Integer call() {
         KeyGen.Result r = KeyGen.generate(out, Optional.ofNullable(subject));
+        if (progress.quiet()) {
+            return 0; // the files are named by --out
+        }
         PrintWriter o = spec.commandLine().getOut();
         o.println("private key  " + r.privateKey() + "  (keep it secret; signs bundles)");
         o.println("public key   " + r.publicKey());

@@ -4,13 +4,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code --quiet}: no progress output (warnings are still printed). */
+/**
+ * {@code -q/--quiet}, the same on every command: no progress and no success lines; only what the
+ * command exists to print (inspect's image list, a dry run's plan, {@code --json}) goes to
+ * stdout. Errors and warnings still go to stderr; {@code --report FILE} is still written.
+ */
 public final class ProgressOptions {
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output; warnings and errors are still printed.")
+    @Option(names = {"-q", "--quiet"},
+            description = "Quiet: no progress, no success lines (only what the command exists to print); errors and warnings "
+                    + "still go to stderr, --report and --json are unaffected.")
     boolean quiet;
 
     public boolean quiet() {

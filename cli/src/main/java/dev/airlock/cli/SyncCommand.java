@@ -89,9 +89,16 @@ public final class SyncCommand implements Callable<Integer> {
         try (RegistryStore target = RegistryStore.open(mapping.registry(), targetOptions);
              ProgressRenderer p = progress.start()) {
             result = new Syncer(host -> sources.computeIfAbsent(host, h -> RegistryStore.open(h, sourceOptions)), target, p)
-                    .run(request, r -> out.println(Printable.text(Syncer.line(r, ++n[0], images.size()))));
+                    .run(request, r -> {
+                        ++n[0];
+                        if (!progress.quiet() || dryRun) { // a dry run exists to print its plan
+                            out.println(Printable.text(Syncer.line(r, n[0], images.size())));
+                        }
+                    });
         } catch (SyncFailedException e) {
-            summary(out, e.result());
+            if (!progress.quiet()) {
+                summary(out, e.result());
+            }
             PrintWriter err = spec.commandLine().getErr();
             for (ImageReport f : e.result().failures()) {
                 err.println(Printable.text("failed: " + f.source() + ": " + f.detail().orElse(f.status().toString().toLowerCase(java.util.Locale.ROOT))));
@@ -100,7 +107,9 @@ public final class SyncCommand implements Callable<Integer> {
         } finally {
             sources.values().forEach(ImageStore::close);
         }
-        summary(out, result);
+        if (!progress.quiet() || dryRun) {
+            summary(out, result);
+        }
         report.write(result);
         return 0;
     }

@@ -48,7 +48,7 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         if (json) {
             spec.commandLine().getOut().print(ReportWriter.toJson(result));
-        } else {
+        } else if (!progress.quiet()) {
             spec.commandLine().getOut().println("OK");
             result.print(spec.commandLine().getOut(), false);
         }

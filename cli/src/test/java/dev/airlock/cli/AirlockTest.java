@@ -72,6 +72,18 @@ class AirlockTest {
     }
 
     @Test
+    void versionNamesTheCommitItWasBuiltFromAndTheRuntime() throws Exception {
+        java.util.List<String> lines = CliRun.of("--version").out().lines().toList();
+        assertEquals(3, lines.size(), String.join("\n", lines));
+        Process git = new ProcessBuilder("git", "rev-parse", "--short=12", "HEAD").redirectErrorStream(true).start();
+        String head = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertEquals(0, git.waitFor(), head);
+        assertTrue(lines.get(1).startsWith("commit " + head), lines.get(1) + " vs HEAD " + head);
+        assertEquals("runtime Java " + System.getProperty("java.runtime.version") + " (" + System.getProperty("java.vm.name") + ") in "
+                + System.getProperty("java.home"), lines.get(2));
+    }
+
+    @Test
     void unknownOptionIsOneLineUsageErrorWithHint() {
         CliRun r = CliRun.of("--no-such-option");
         assertEquals(ExitCodes.USAGE, r.code());

@@ -47,7 +47,7 @@ class ExportCommandTest {
     @Test
     void exportsAndPrintsASummaryAndAReport() throws Exception {
         Path out = tmp.resolve("b.tar");
-        CliRun r = CliRun.of("export", ref, "-o", out.toString(), "--cache", tmp.resolve("cache").toString(), "--quiet",
+        CliRun r = CliRun.of("export", ref, "-o", out.toString(), "--cache", tmp.resolve("cache").toString(),
                 "--report", tmp.resolve("report.json").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains(ref) && r.out().contains(app.top().digest().toString()), r.out());
@@ -63,7 +63,7 @@ class ExportCommandTest {
     @Test
     void saysPlainlyWhenPlatformFilteringChangesTheDigest() {
         CliRun r = CliRun.of("export", ref, "-o", tmp.resolve("two.tar").toString(), "--cache", tmp.resolve("cache").toString(),
-                "--quiet", "--platform", "linux/amd64", "--platform", "linux/arm64");
+                "--platform", "linux/amd64", "--platform", "linux/arm64");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("digest changed by --platform: " + app.top().digest() + " → "), r.out());
     }

@@ -74,7 +74,7 @@ class ImportSyncCommandTest {
     void importPrintsOneLinePerImageWritesTheReportAndAReRunIsUpToDate() throws Exception {
         Path report = tmp.resolve("import.json");
         CliRun r = CliRun.of("import", bundle.toString(), "--to", regB.host() + "/mirror", "--trust", key.publicKey().toString(),
-                "--report", report.toString(), "-q");
+                "--report", report.toString());
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().split("\n");
         assertTrue(lines[0].startsWith("1/2 " + regA.host() + "/team/app:1.0 → " + regB.host() + "/mirror/team/app:1.0@"
@@ -88,7 +88,7 @@ class ImportSyncCommandTest {
         assertEquals(regB.host() + "/mirror/team/app:1.0", json.get("images").get(0).get("target").asText());
         assertTrue(json.get("images").get(0).get("bytesUploaded").asLong() > 0);
 
-        CliRun again = CliRun.of("import", bundle.toString(), "--to", regB.host() + "/mirror", "--trust", key.publicKey().toString(), "-q");
+        CliRun again = CliRun.of("import", bundle.toString(), "--to", regB.host() + "/mirror", "--trust", key.publicKey().toString());
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("already complete, nothing written"), again.out());
     }
@@ -134,7 +134,7 @@ class ImportSyncCommandTest {
     @Test
     void syncReportsEachImageAndListsFailuresAtTheEnd() {
         CliRun r = CliRun.of("sync", regA.host() + "/team/app:1.0", regA.host() + "/team/missing:1", regA.host() + "/rancher/pause:3.1",
-                "--to", regB.host() + "/sync", "-q");
+                "--to", regB.host() + "/sync");
         assertEquals(ExitCodes.PARTIAL, r.code(), r.out() + r.err());
         String[] lines = r.out().split("\n");
         assertTrue(lines[0].startsWith("1/3 " + regA.host() + "/team/app:1.0 → " + regB.host() + "/sync/team/app:1.0 ok ("), r.out());
@@ -144,7 +144,7 @@ class ImportSyncCommandTest {
         assertTrue(r.err().contains("airlock: sync to " + regB.host() + "/sync: 1 of 3 images failed"), r.err());
         assertArrayEquals(app.top().bytes(), b.fetchManifest("sync/team/app", "1.0").bytes());
 
-        CliRun again = CliRun.of("sync", regA.host() + "/team/app:1.0", "--to", regB.host() + "/sync", "-q");
+        CliRun again = CliRun.of("sync", regA.host() + "/team/app:1.0", "--to", regB.host() + "/sync");
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains(" ok (up to date, "), again.out());
     }

@@ -99,7 +99,9 @@ class LauncherIT {
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err());
         assertEquals(List.of("airlock " + System.getProperty("airlock.version")), r.out().lines().limit(1).toList());
-        assertEquals(2, r.out().lines().count(), "only the version lines (HotSpot announces loaded directives on the tty): " + r.out());
+        assertEquals(3, r.out().lines().count(), "only the version lines (HotSpot announces loaded directives on the tty): " + r.out());
+        assertTrue(r.out().lines().skip(1).findFirst().orElse("").matches("commit ([0-9a-f]{12}(-dirty)? \\(.+\\)|unknown)"), r.out());
+        assertTrue(r.out().lines().skip(2).findFirst().orElse("").startsWith("runtime Java 17"), r.out());
     }
 
     @Test
@@ -169,7 +171,10 @@ class LauncherIT {
         Path bundle = TestBundles.write(tmp, "b.tar", tmp.resolve("ops.key"), tmp.resolve("ops.crt"));
         Result v = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "verify", "-q", "b.tar", "--trust", "ops.crt"));
         assertEquals(0, v.code(), v.err());
-        assertTrue(v.out().startsWith("OK"), v.out());
+        assertEquals("", v.out() + v.err(), "verify -q prints nothing on success");
+        Result loud = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "verify", "b.tar", "--trust", "ops.crt"));
+        assertEquals(0, loud.code(), loud.err());
+        assertTrue(loud.out().startsWith("OK"), loud.out());
         Result wrong = run(tmp, Map.of(), List.of(LAUNCHER.toString(), "verify", "-q", bundle.toString(), "--allow-unsigned",
                 "--trust", LAUNCHER.toString()));
         assertNotEquals(0, wrong.code(), "a trust file that is no PEM must not be accepted");

@@ -49,7 +49,7 @@ class ConcurrentImportTest {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int code = Airlock.run(new PrintWriter(out, true), new PrintWriter(err, true), "import", bundle.toString(),
-                    "--to", reg.host() + "/m", "--trust", k.publicKey().toString(), "--jobs", "16", "-q");
+                    "--to", reg.host() + "/m", "--trust", k.publicKey().toString(), "--jobs", "16");
             assertEquals(0, code, err.toString());
             assertEquals(201, out.toString().lines().count(), out.toString());
             try (RegistryStore s = RegistryStore.open(reg.host(), RegistryOptions.anonymous())) {
@@ -69,7 +69,7 @@ class ConcurrentImportTest {
 
             StringWriter again = new StringWriter();
             assertEquals(0, Airlock.run(new PrintWriter(again, true), new PrintWriter(new StringWriter(), true), "import", bundle.toString(),
-                    "--to", reg.host() + "/m", "--trust", k.publicKey().toString(), "--jobs", "16", "-q"));
+                    "--to", reg.host() + "/m", "--trust", k.publicKey().toString(), "--jobs", "16"));
             assertTrue(again.toString().contains("already complete"), again.toString());
         }
     }
