@@ -185,6 +185,20 @@ public final class BundleArchive implements ImageSource {
     }
 
 
+    /**
+     * {@code length} bytes of a blob from {@code offset}, by positional reads, for HTTP Range
+     * answers. Not verified (a part cannot be checked against the blob's digest; the client checks
+     * the whole). The caller keeps {@code offset + length} within the blob's listed size.
+     */
+    public InputStream openBlobRange(Digest digest, long offset, long length) {
+        BundleManifest.FileEntry f = head.manifest().blob(digest)
+                .orElseThrow(() -> new RegistryException(where + ": no blob " + digest, 404, List.of("BLOB_UNKNOWN")));
+        if (offset < 0 || length < 0 || offset + length > f.size()) {
+            throw new UsageException(where + ": range " + offset + "+" + length + " is outside blob " + digest + " (" + f.size() + " bytes)");
+        }
+        return openRaw(f, offset, length);
+    }
+
     @Override
     public void close() {
         source.close();
@@ -195,6 +209,10 @@ public final class BundleArchive implements ImageSource {
     }
 
     private InputStream openRaw(BundleManifest.FileEntry f) {
+        return openRaw(f, 0, f.size());
+    }
+
+    private InputStream openRaw(BundleManifest.FileEntry f, long from, long length) {
         if (source.compressed()) {
             throw new UsageException(where + " is zstd-compressed: it can only be read sequentially (stream); decompress it to a .tar for random access");
         }
@@ -203,7 +221,7 @@ public final class BundleArchive implements ImageSource {
             throw new RegistryException(where + ": no blob " + f.sha256(), 404, List.of("BLOB_UNKNOWN"));
         }
         IndexedSource src = (IndexedSource) source;
-        return src.guarded(new IndexedSource.RangeInputStream(src.channel(), off, f.size()), f.path());
+        return src.guarded(new IndexedSource.RangeInputStream(src.channel(), off + from, length), f.path());
     }
 
     private Optional<BundleManifest.FileEntry> resolve(String repository, String reference) {

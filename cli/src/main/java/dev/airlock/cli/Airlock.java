@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
                 InspectCommand.class,
                 ImportCommand.class,
                 SyncCommand.class,
+                ServeCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {

@@ -57,7 +57,8 @@ class DependencyDirectionTest {
             "testkit", Set.of("core", "bundle-format"),
             "exporter", Set.of("core", "engine", "bundle-format", "registry-client"),
             "importer", Set.of("core", "engine", "bundle-format", "registry-client"),
-            "mirror", Set.of("core", "engine", "registry-client"));
+            "mirror", Set.of("core", "engine", "registry-client"),
+            "serve", Set.of("core", "bundle-format"));
 
     @Test
     void everyModuleIsInTheGraph() {
