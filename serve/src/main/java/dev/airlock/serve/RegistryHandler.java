@@ -144,6 +144,10 @@ final class RegistryHandler implements HttpHandler {
             r.error(400, "NAME_INVALID", "percent-encoded characters are not accepted in paths");
             return;
         }
+        if (traversal(path)) {
+            r.error(400, "NAME_INVALID", "empty, '.' and '..' path segments are not accepted");
+            return;
+        }
         if (path.equals("/v2/") || path.equals("/v2")) {
             r.json(200, "{}".getBytes(StandardCharsets.US_ASCII));
             return;
@@ -371,6 +375,18 @@ final class RegistryHandler implements HttpHandler {
             return new Page(items.subList(0, n), n, n == 0 ? Optional.empty() : Optional.of(items.get(n - 1)));
         }
         return new Page(items, n, Optional.empty());
+    }
+
+    /** A '.' or '..' segment, or an empty one other than a trailing slash. */
+    private static boolean traversal(String path) {
+        String[] segments = path.split("/", -1);
+        for (int i = 1; i < segments.length; i++) {
+            String s = segments[i];
+            if (s.equals(".") || s.equals("..") || (s.isEmpty() && i < segments.length - 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Optional<Digest> digest(String text) {
