@@ -34,6 +34,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BundleServer implements AutoCloseable {
     static final int THREADS = 64;
 
+    static {
+        // A client that probes TLS first (docker, podman, skopeo, ctr against an "insecure" registry) sends a
+        // ClientHello, which has no line end: the JDK server would wait for a request line forever and the
+        // client only falls back to plain HTTP after its own 10 s handshake timeout (measured: skopeo copy
+        // 10.2 s -> 1.2 s). A request's headers must arrive within 1 s; responses (long blob
+        // downloads) have no limit. Read once per JVM by the JDK, before the first server starts;
+        // JAVA_OPTS=-Dsun.net.httpserver.maxReqTime=N overrides.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", "1");
+        }
+        if (System.getProperty("sun.net.httpserver.timerMillis") == null) {
+            System.setProperty("sun.net.httpserver.timerMillis", "200");
+        }
+    }
+
     private final HttpServer http;
     private final ExecutorService pool;
     private final List<BundleArchive> archives;
