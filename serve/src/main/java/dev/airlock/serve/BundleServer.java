@@ -1,8 +1,5 @@
 package dev.airlock.serve;
 
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.error.LocalIoException;
 import dev.airlock.error.UsageException;
@@ -15,10 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Bundles served as a read-only registry, in place: each blob is read from the tar with
@@ -28,29 +21,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hash too with {@code verifyAll}), then the repository names (one digest per repository:tag
  * across all bundles). A {@code .tar.zst} bundle is refused: serving needs random access.
  *
- * <p>HTTP is the JDK's own {@code com.sun.net.httpserver} (no extra dependency) with a pool of
- * {@value #THREADS} request threads; idle keep-alive connections hold no thread.
+ * <p>HTTP is {@link Http1Server}, a small HTTP/1.1 server of this module (see there why not the
+ * JDK's {@code com.sun.net.httpserver}): one thread per connection, at most
+ * {@value Http1Server#MAX_CONNECTIONS} at once.
  */
 public final class BundleServer implements AutoCloseable {
-    static final int THREADS = 64;
-
-    static {
-        // A client that probes TLS first (docker, podman, skopeo, ctr against an "insecure" registry) sends a
-        // ClientHello, which has no line end: the JDK server would wait for a request line forever and the
-        // client only falls back to plain HTTP after its own 10 s handshake timeout (measured: skopeo copy
-        // 10.2 s -> 1.2 s). A request's headers must arrive within 1 s; responses (long blob
-        // downloads) have no limit. Read once per JVM by the JDK, before the first server starts;
-        // JAVA_OPTS=-Dsun.net.httpserver.maxReqTime=N overrides.
-        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
-            System.setProperty("sun.net.httpserver.maxReqTime", "1");
-        }
-        if (System.getProperty("sun.net.httpserver.timerMillis") == null) {
-            System.setProperty("sun.net.httpserver.timerMillis", "200");
-        }
-    }
-
-    private final HttpServer http;
-    private final ExecutorService pool;
+    private final Http1Server http;
     private final List<BundleArchive> archives;
     private final Catalog catalog;
     private final Optional<RequestLog> log;
@@ -58,9 +34,8 @@ public final class BundleServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
 
-    private BundleServer(HttpServer http, ExecutorService pool, List<BundleArchive> archives, Catalog catalog, Optional<RequestLog> log, boolean tls) {
+    private BundleServer(Http1Server http, List<BundleArchive> archives, Catalog catalog, Optional<RequestLog> log, boolean tls) {
         this.http = http;
-        this.pool = pool;
         this.archives = archives;
         this.catalog = catalog;
         this.log = log;
@@ -94,31 +69,17 @@ public final class BundleServer implements AutoCloseable {
             }
             Catalog catalog = Catalog.of(archives, request.keepRegistryHost());
             InetSocketAddress address = request.listen().resolve();
-            HttpServer http;
+            Optional<javax.net.ssl.SSLContext> ssl = request.tls().map(ServerTls::context);
+            log = RequestLog.open(request.log());
+            Http1Server http;
             try {
-                if (request.tls().isPresent()) {
-                    HttpsServer https = HttpsServer.create(address, 256);
-                    https.setHttpsConfigurator(new HttpsConfigurator(ServerTls.context(request.tls().get())));
-                    http = https;
-                } else {
-                    http = HttpServer.create(address, 256);
-                }
+                http = new Http1Server(address, ssl, new RegistryHandler(catalog, log, request.errors()));
             } catch (BindException e) {
                 throw new LocalIoException("listening on " + request.listen() + ": " + e.getMessage() + " (is another registry running there?)", e);
             } catch (IOException e) {
                 throw new LocalIoException("listening on " + request.listen() + ": " + e.getMessage(), e);
             }
-            log = RequestLog.open(request.log());
-            AtomicInteger n = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(THREADS, r -> {
-                Thread t = new Thread(r, "airlock-serve-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            http.setExecutor(pool);
-            http.createContext("/", new RegistryHandler(catalog, log, request.errors()));
-            http.start();
-            return new BundleServer(http, pool, List.copyOf(archives), catalog, log, request.tls().isPresent());
+            return new BundleServer(http, List.copyOf(archives), catalog, log, request.tls().isPresent());
         } catch (RuntimeException e) {
             log.ifPresent(RequestLog::close);
             archives.forEach(BundleArchive::close);
@@ -128,7 +89,7 @@ public final class BundleServer implements AutoCloseable {
 
     /** The address actually listened on (the port is the real one when 0 was asked for). */
     public InetSocketAddress address() {
-        return http.getAddress();
+        return http.address();
     }
 
     /** {@code http://127.0.0.1:5000} or {@code https://…}. */
@@ -172,7 +133,7 @@ public final class BundleServer implements AutoCloseable {
     }
 
     /**
-     * Stops listening, lets running requests finish for up to a second, then closes the bundles
+     * Stops listening, lets running requests finish for up to a second (idle connections are closed at once), then closes the bundles
      * and the log. Safe to call more than once and from a shutdown hook.
      */
     @Override
@@ -183,13 +144,7 @@ public final class BundleServer implements AutoCloseable {
             }
             closed = true;
         }
-        http.stop(1);
-        pool.shutdownNow();
-        try {
-            pool.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        http.stop(1000);
         archives.forEach(BundleArchive::close);
         log.ifPresent(RequestLog::close);
         stopped.countDown();

@@ -58,13 +58,13 @@ record ByteRange(long first, long length) {
                 return new Part(new ByteRange(size - n, n));
             }
             long first = Long.parseLong(m.group(1));
-            long last = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
-            if (last < first) {
+            if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
                 return new Whole(); // invalid range-spec: the header is ignored
             }
             if (first >= size) {
                 return new Unsatisfiable();
             }
+            long last = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
             last = Math.min(last, size - 1);
             return new Part(new ByteRange(first, last - first + 1));
         } catch (NumberFormatException e) {

@@ -3,9 +3,6 @@ package dev.airlock.serve;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.airlock.error.AirlockException;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
@@ -39,7 +36,7 @@ import java.util.regex.Pattern;
  * paths are refused (no encoded slashes, no smuggled "..": a name must match the distribution
  * grammar as sent).
  */
-final class RegistryHandler implements HttpHandler {
+final class RegistryHandler implements Http1Server.Handler {
     private static final Pattern NAME = Pattern.compile("[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
     private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     private static final int BUFFER = 256 * 1024;
@@ -55,36 +52,32 @@ final class RegistryHandler implements HttpHandler {
         this.errors = errors;
     }
 
-    /** The answer being built for one exchange: what was sent, for the log. */
+    /** The answer being built for one request. */
     private static final class Reply {
-        final HttpExchange ex;
+        final Http1Server.Request req;
+        final Http1Server.Response res;
         final boolean head;
-        int status;
-        long bytes;
 
-        Reply(HttpExchange ex) {
-            this.ex = ex;
-            this.head = ex.getRequestMethod().equals("HEAD");
+        Reply(Http1Server.Request req, Http1Server.Response res) {
+            this.req = req;
+            this.res = res;
+            this.head = req.method().equals("HEAD");
         }
 
-        Headers headers() {
-            return ex.getResponseHeaders();
+        void header(String name, String value) {
+            res.header(name, value);
         }
 
         /** Sends status and headers; the body that follows has exactly {@code length} bytes (none for HEAD). */
         OutputStream start(int code, long length) throws IOException {
-            status = code;
-            headers().set("Content-Length", Long.toString(length));
-            ex.sendResponseHeaders(code, head || length == 0 ? -1 : length);
-            return ex.getResponseBody();
+            return res.start(code, length);
         }
 
         void send(int code, String contentType, byte[] body) throws IOException {
-            headers().set("Content-Type", contentType);
+            header("Content-Type", contentType);
             OutputStream out = start(code, body.length);
             if (!head && body.length > 0) {
                 out.write(body);
-                bytes = body.length;
             }
         }
 
@@ -102,41 +95,34 @@ final class RegistryHandler implements HttpHandler {
     }
 
     @Override
-    public void handle(HttpExchange ex) {
+    public void handle(Http1Server.Request req, Http1Server.Response res) throws IOException {
         long t0 = System.nanoTime();
-        Reply r = new Reply(ex);
+        Reply r = new Reply(req, res);
         try {
-            r.headers().set("Docker-Distribution-API-Version", "registry/2.0");
+            r.header("Docker-Distribution-API-Version", "registry/2.0");
             route(r);
-        } catch (IOException e) {
-            // the client went away or the connection broke mid-body: nothing more to send
         } catch (RuntimeException e) {
             String msg = e instanceof AirlockException ? e.getMessage() : e.toString();
-            errors.accept("serve: " + ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath() + ": " + msg);
-            if (r.status == 0) {
-                try {
-                    r.error(500, "UNKNOWN", "the server failed to read this content; see its error output");
-                } catch (IOException ignored) {
-                    // client gone
-                }
+            errors.accept("serve: " + req.method() + " " + req.rawPath() + ": " + msg);
+            if (!res.started()) {
+                r.error(500, "UNKNOWN", "the server failed to read this content; see its error output");
             }
         } finally {
-            ex.close();
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            String q = ex.getRequestURI().getRawQuery();
-            log.ifPresent(l -> l.write(String.valueOf(ex.getRemoteAddress().getAddress().getHostAddress()), ex.getRequestMethod(),
-                    ex.getRequestURI().getRawPath() + (q == null ? "" : "?" + q), r.status, r.bytes, ms, errors));
+            String q = req.rawQuery();
+            log.ifPresent(l -> l.write(req.client().getHostAddress(), req.method(), req.rawPath() + (q == null ? "" : "?" + q),
+                    res.status(), res.written(), ms, errors));
         }
     }
 
     private void route(Reply r) throws IOException {
-        String method = r.ex.getRequestMethod();
+        String method = r.req.method();
         if (!method.equals("GET") && !method.equals("HEAD")) {
-            r.headers().set("Allow", "GET, HEAD");
+            r.header("Allow", "GET, HEAD");
             r.error(405, "UNSUPPORTED", "this registry is read-only (airlock serve): " + method + " is not supported");
             return;
         }
-        String path = r.ex.getRequestURI().getRawPath();
+        String path = r.req.rawPath();
         if (path == null || path.isEmpty()) {
             path = "/";
         }
@@ -157,7 +143,7 @@ final class RegistryHandler implements HttpHandler {
             return;
         }
         String rest = path.substring(4);
-        Map<String, String> query = query(r.ex.getRequestURI().getRawQuery());
+        Map<String, String> query = query(r.req.rawQuery());
         if (rest.equals("_catalog")) {
             catalog(r, query);
             return;
@@ -224,10 +210,10 @@ final class RegistryHandler implements HttpHandler {
             return;
         }
         Descriptor d = c.get().descriptor();
-        r.headers().set("Docker-Content-Digest", d.digest().toString());
-        r.headers().set("ETag", "\"" + d.digest() + "\"");
+        r.header("Docker-Content-Digest", d.digest().toString());
+        r.header("ETag", "\"" + d.digest() + "\"");
         if (r.head) {
-            r.headers().set("Content-Type", d.mediaType().value());
+            r.header("Content-Type", d.mediaType().value());
             r.start(200, d.size());
             return;
         }
@@ -248,24 +234,22 @@ final class RegistryHandler implements HttpHandler {
         }
         Descriptor d = c.get().descriptor();
         long size = d.size();
-        Headers h = r.headers();
-        h.set("Docker-Content-Digest", d.digest().toString());
-        h.set("ETag", "\"" + d.digest() + "\"");
-        h.set("Accept-Ranges", "bytes");
-        h.set("Content-Type", "application/octet-stream");
-        ByteRange.Answer answer = ByteRange.of(Optional.ofNullable(r.ex.getRequestHeaders().getFirst("Range")), size);
+        r.header("Docker-Content-Digest", d.digest().toString());
+        r.header("ETag", "\"" + d.digest() + "\"");
+        r.header("Accept-Ranges", "bytes");
+        r.header("Content-Type", "application/octet-stream");
+        ByteRange.Answer answer = ByteRange.of(r.req.header("Range"), size);
         if (answer instanceof ByteRange.Unsatisfiable) {
-            h.set("Content-Range", "bytes */" + size);
-            h.remove("Content-Type");
+            r.header("Content-Range", "bytes */" + size);
             r.error(416, "SIZE_INVALID", "the requested range is not within the blob's " + size + " bytes");
             return;
         }
         if (answer instanceof ByteRange.Part p) {
-            h.set("Content-Range", p.range().contentRange(size));
+            r.header("Content-Range", p.range().contentRange(size));
             OutputStream out = r.start(206, p.range().length());
             if (!r.head) {
                 try (InputStream in = c.get().archive().openBlobRange(d.digest(), p.range().first(), p.range().length())) {
-                    copy(r, in, out, p.range().length(), false);
+                    copy(in, out, p.range().length(), false);
                 }
             }
             return;
@@ -273,7 +257,7 @@ final class RegistryHandler implements HttpHandler {
         OutputStream out = r.start(200, size);
         if (!r.head && size > 0) {
             try (InputStream in = c.get().archive().openBlob(repo.name(), d)) {
-                copy(r, in, out, size, true);
+                copy(in, out, size, true);
             }
         }
     }
@@ -283,7 +267,7 @@ final class RegistryHandler implements HttpHandler {
      * the stream has checked size and digest: a damaged blob is never sent complete (the exchange is
      * cut short instead, and the client sees a broken body).
      */
-    private static void copy(Reply r, InputStream in, OutputStream out, long length, boolean verified) throws IOException {
+    private static void copy(InputStream in, OutputStream out, long length, boolean verified) throws IOException {
         byte[] buf = new byte[(int) Math.min(BUFFER, length)];
         long left = length;
         while (left > 0) {
@@ -296,7 +280,6 @@ final class RegistryHandler implements HttpHandler {
                 throw new IllegalStateException("blob longer than listed");
             }
             out.write(buf, 0, n);
-            r.bytes += n;
         }
     }
 
@@ -306,7 +289,7 @@ final class RegistryHandler implements HttpHandler {
         root.put("name", repo.name());
         ArrayNode a = root.putArray("tags");
         page.items().forEach(a::add);
-        page.next().ifPresent(last -> r.headers().set("Link", "</v2/" + repo.name() + "/tags/list?n=" + page.n() + "&last=" + last + ">; rel=\"next\""));
+        page.next().ifPresent(last -> r.header("Link", "</v2/" + repo.name() + "/tags/list?n=" + page.n() + "&last=" + last + ">; rel=\"next\""));
         r.json(200, Json.write(root));
     }
 
@@ -315,7 +298,7 @@ final class RegistryHandler implements HttpHandler {
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         ArrayNode a = root.putArray("repositories");
         page.items().forEach(a::add);
-        page.next().ifPresent(last -> r.headers().set("Link", "</v2/_catalog?n=" + page.n() + "&last=" + last + ">; rel=\"next\""));
+        page.next().ifPresent(last -> r.header("Link", "</v2/_catalog?n=" + page.n() + "&last=" + last + ">; rel=\"next\""));
         r.json(200, Json.write(root));
     }
 
@@ -348,7 +331,7 @@ final class RegistryHandler implements HttpHandler {
             }
         }
         if (type != null) {
-            r.headers().set("OCI-Filters-Applied", "artifactType");
+            r.header("OCI-Filters-Applied", "artifactType");
         }
         r.send(200, MediaType.OCI_INDEX.value(), Json.write(root));
     }

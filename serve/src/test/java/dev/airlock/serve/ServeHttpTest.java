@@ -419,6 +419,42 @@ class ServeHttpTest {
         assertTrue(text.lines().anyMatch(l -> l.matches(".* PUT /v2/library/web/manifests/1\\.0 405 \\d+ \\d+ms")), text);
     }
 
+    /** What docker/podman/skopeo do first against an "insecure" registry: a TLS ClientHello. It is answered, not left hanging. */
+    @Test
+    void aTlsHandshakeOnThePlainPortGetsAnHttp400AtOnce() throws Exception {
+        URI u = URI.create(base);
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(30_000);
+            // the start of a TLS 1.2 ClientHello record: no line end for an HTTP parser to wait for
+            s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xa5, 0x01, 0x00, 0x00, (byte) 0xa1, 0x03, 0x03});
+            s.getOutputStream().flush();
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.endsWith("Client sent an HTTP request to an HTTPS server.\n"), answer);
+        }
+        // and a real TLS client fails fast instead of waiting for a handshake timeout
+        javax.net.ssl.SSLContext trustAll = javax.net.ssl.SSLContext.getInstance("TLS");
+        trustAll.init(null, null, null);
+        HttpClient tls = HttpClient.newBuilder().sslContext(trustAll).build();
+        org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> tls.send(HttpRequest.newBuilder(URI.create(base.replace("http://", "https://") + "/v2/")).build(), HttpResponse.BodyHandlers.discarding()));
+    }
+
+    @Test
+    void http10AndKeepAliveRequestsAreAnswered() throws Exception {
+        String a = raw("GET /v2/library/web/manifests/1.0 HTTP/1.0");
+        assertTrue(a.startsWith("HTTP/1.1 200 OK\r\n") && a.endsWith(new String(web.top().bytes(), StandardCharsets.ISO_8859_1)), a);
+        URI u = URI.create(base);
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            String two = "HEAD /v2/ HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/team/api/tags/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(two.getBytes(StandardCharsets.ISO_8859_1));
+            String both = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertEquals(2, both.split("HTTP/1.1 200 OK", -1).length - 1, both);
+            assertTrue(both.endsWith("{\"name\":\"team/api\",\"tags\":[\"2.1\"]}"), both);
+        }
+        String bad = raw("GARBAGE");
+        assertTrue(bad.startsWith("HTTP/1.1 400 "), bad);
+    }
+
     @Test
     void unknownPathsAre404() throws Exception {
         assertEquals(404, send("GET", "/").statusCode());
