@@ -199,6 +199,35 @@ public final class BundleArchive implements ImageSource {
         return openRaw(f, offset, length);
     }
 
+    /**
+     * Writes {@code length} bytes of a blob from {@code offset} to {@code target} with
+     * {@link java.nio.channels.FileChannel#transferTo} (sendfile on Linux: no copy through the heap).
+     * Not verified, like {@link #openBlobRange}: for content already verified, or partial reads.
+     *
+     * @return the bytes written (all of them unless the target failed)
+     */
+    public long transferBlob(Digest digest, long offset, long length, java.nio.channels.WritableByteChannel target) throws IOException {
+        BundleManifest.FileEntry f = head.manifest().blob(digest)
+                .orElseThrow(() -> new RegistryException(where + ": no blob " + digest, 404, List.of("BLOB_UNKNOWN")));
+        if (offset < 0 || length < 0 || offset + length > f.size()) {
+            throw new UsageException(where + ": range " + offset + "+" + length + " is outside blob " + digest + " (" + f.size() + " bytes)");
+        }
+        if (source.compressed()) {
+            throw new UsageException(where + " is zstd-compressed: it can only be read sequentially (stream); decompress it to a .tar for random access");
+        }
+        java.nio.channels.FileChannel ch = ((IndexedSource) source).channel();
+        long start = offsets.get(f.sha256()) + offset;
+        long done = 0;
+        while (done < length) {
+            long n = ch.transferTo(start + done, length - done, target);
+            if (n <= 0) {
+                throw new VerificationException(where + ": blob " + digest + " ends early (the file was truncated)");
+            }
+            done += n;
+        }
+        return done;
+    }
+
     @Override
     public void close() {
         source.close();

@@ -67,7 +67,7 @@ public final class BundleServer implements AutoCloseable {
                     a.stream((file, in) -> in.transferTo(java.io.OutputStream.nullOutputStream()), progress);
                 }
             }
-            Catalog catalog = Catalog.of(archives, request.keepRegistryHost());
+            Catalog catalog = Catalog.of(archives, request.keepRegistryHost(), request.verifyAll());
             InetSocketAddress address = request.listen().resolve();
             Optional<javax.net.ssl.SSLContext> ssl = request.tls().map(ServerTls::context);
             log = RequestLog.open(request.log());

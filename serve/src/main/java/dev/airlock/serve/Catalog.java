@@ -57,6 +57,8 @@ final class Catalog {
     private final SortedMap<String, Repository> repositories;
     private final Map<Digest, List<Referrer>> referrers;
     private final List<Served> served;
+    /** Digests whose whole content was hashed in this run (at start with verify-all, or on a first full read). */
+    private final Set<Digest> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Catalog(Map<Digest, Content> content, SortedMap<String, Repository> repositories,
                     Map<Digest, List<Referrer>> referrers, List<Served> served) {
@@ -71,7 +73,7 @@ final class Catalog {
      * bundles, or in one when two source hosts map to one name) is refused with a
      * {@link UsageException}.
      */
-    static Catalog of(List<BundleArchive> archives, boolean keepRegistryHost) {
+    static Catalog of(List<BundleArchive> archives, boolean keepRegistryHost, boolean allVerified) {
         TargetMapping names = new TargetMapping("localhost", "", keepRegistryHost);
         Map<Digest, Content> content = new HashMap<>();
         Map<Digest, ManifestView> views = new HashMap<>();
@@ -119,7 +121,11 @@ final class Catalog {
         tags.forEach((name, t) -> repositories.put(name, new Repository(name, Collections.unmodifiableSortedMap(t), Set.copyOf(graphs.get(name)))));
         Map<Digest, List<Referrer>> refs = new HashMap<>();
         referrers.forEach((k, v) -> refs.put(k, List.copyOf(v)));
-        return new Catalog(Map.copyOf(content), Collections.unmodifiableSortedMap(repositories), Map.copyOf(refs), List.copyOf(served));
+        Catalog catalog = new Catalog(Map.copyOf(content), Collections.unmodifiableSortedMap(repositories), Map.copyOf(refs), List.copyOf(served));
+        if (allVerified) {
+            catalog.verified.addAll(content.keySet());
+        }
+        return catalog;
     }
 
     Optional<Repository> repository(String name) {
@@ -138,6 +144,15 @@ final class Catalog {
     /** The manifests in {@code repository} whose subject is {@code subject}, as descriptors with artifactType and annotations. */
     List<Referrer> referrers(Repository repository, Digest subject) {
         return referrers.getOrDefault(subject, List.of()).stream().filter(r -> repository.digests().contains(r.descriptor().digest())).toList();
+    }
+
+    /** True once {@code digest}'s whole content was hashed and matched in this run. */
+    boolean verified(Digest digest) {
+        return verified.contains(digest);
+    }
+
+    void markVerified(Digest digest) {
+        verified.add(digest);
     }
 
     List<Served> served() {

@@ -39,7 +39,8 @@ import javax.net.ssl.SSLSocket;
  * port at once with a 400, and the client falls back to HTTP; the JDK server waits for a request
  * line that never comes, so every pull paid the client's handshake timeout (10 s), or 1 s with
  * {@code sun.net.httpserver.maxReqTime=1}, its floor. Here the first byte decides: 0x16 (a TLS
- * record) gets the 400 and the connection is closed.
+ * record) gets the 400 and the connection is closed. Plain connections are {@code SocketChannel}s,
+ * so blob bodies can go out with {@code FileChannel.transferTo} (sendfile).
  */
 final class Http1Server implements AutoCloseable {
     static final int MAX_CONNECTIONS = 256;
@@ -66,14 +67,16 @@ final class Http1Server implements AutoCloseable {
     static final class Response {
         private final Map<String, String> headers = new LinkedHashMap<>();
         private final OutputStream socket;
+        private final java.nio.channels.SocketChannel channel;
         private final boolean head;
         private boolean keepAlive;
         private int status;
         private long length;
         private long written;
 
-        Response(OutputStream socket, boolean head, boolean keepAlive) {
+        Response(OutputStream socket, java.nio.channels.SocketChannel channel, boolean head, boolean keepAlive) {
             this.socket = socket;
+            this.channel = channel;
             this.head = head;
             this.keepAlive = keepAlive;
         }
@@ -136,6 +139,23 @@ final class Http1Server implements AutoCloseable {
             };
         }
 
+        /**
+         * The connection's channel for zero-copy body writes ({@code FileChannel.transferTo}),
+         * after the headers were flushed; empty over TLS. Count what is written with {@link #wrote}.
+         */
+        Optional<java.nio.channels.WritableByteChannel> channel() throws IOException {
+            if (channel == null || head) {
+                return Optional.empty();
+            }
+            socket.flush();
+            return Optional.of(channel);
+        }
+
+        /** Records body bytes written through {@link #channel()}. */
+        void wrote(long n) {
+            written += n;
+        }
+
         /** True when the response is complete and the connection can take another request. */
         boolean complete() {
             return status != 0 && (head || written == length);
@@ -143,6 +163,7 @@ final class Http1Server implements AutoCloseable {
     }
 
     private final ServerSocket server;
+    private final java.nio.channels.ServerSocketChannel plain;
     private final boolean tls;
     private final Handler handler;
     private final ExecutorService pool;
@@ -155,7 +176,8 @@ final class Http1Server implements AutoCloseable {
     Http1Server(InetSocketAddress address, Optional<SSLContext> tls, Handler handler) throws IOException {
         this.handler = handler;
         this.tls = tls.isPresent();
-        ServerSocket s = tls.isPresent() ? tls.get().getServerSocketFactory().createServerSocket() : new ServerSocket();
+        this.plain = tls.isPresent() ? null : java.nio.channels.ServerSocketChannel.open();
+        ServerSocket s = tls.isPresent() ? tls.get().getServerSocketFactory().createServerSocket() : plain.socket();
         try {
             s.setReuseAddress(true);
             s.bind(address, 256);
@@ -191,7 +213,7 @@ final class Http1Server implements AutoCloseable {
             }
             Socket c;
             try {
-                c = server.accept();
+                c = plain != null ? plain.accept().socket() : server.accept();
             } catch (IOException e) {
                 slots.release();
                 if (stopping) {
@@ -254,7 +276,7 @@ final class Http1Server implements AutoCloseable {
                         || req.header("content-length").map(v -> !v.strip().equals("0")).orElse(false);
                 boolean keepAlive = !hasBody && !req.header("connection").map(v -> v.toLowerCase(Locale.ROOT).contains("close")).orElse(false)
                         && !line.endsWith("HTTP/1.0") && !stopping;
-                Response res = new Response(out, req.method().equals("HEAD"), keepAlive);
+                Response res = new Response(out, c.getChannel(), req.method().equals("HEAD"), keepAlive);
                 try {
                     handler.handle(req, res);
                 } finally {

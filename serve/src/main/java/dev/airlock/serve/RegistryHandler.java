@@ -248,18 +248,31 @@ final class RegistryHandler implements Http1Server.Handler {
             r.header("Content-Range", p.range().contentRange(size));
             OutputStream out = r.start(206, p.range().length());
             if (!r.head) {
-                try (InputStream in = c.get().archive().openBlobRange(d.digest(), p.range().first(), p.range().length())) {
-                    copy(in, out, p.range().length(), false);
+                Optional<java.nio.channels.WritableByteChannel> ch = r.res.channel();
+                if (ch.isPresent()) {
+                    r.res.wrote(c.get().archive().transferBlob(d.digest(), p.range().first(), p.range().length(), ch.get()));
+                } else {
+                    try (InputStream in = c.get().archive().openBlobRange(d.digest(), p.range().first(), p.range().length())) {
+                        copy(in, out, p.range().length(), false);
+                    }
                 }
             }
             return;
         }
         OutputStream out = r.start(200, size);
-        if (!r.head && size > 0) {
-            try (InputStream in = c.get().archive().openBlob(repo.name(), d)) {
-                copy(in, out, size, true);
-            }
+        if (r.head || size == 0) {
+            return;
         }
+        // hashed on its first full read in this run (or at start with --verify-all); after that sent with sendfile
+        Optional<java.nio.channels.WritableByteChannel> ch = catalog.verified(d.digest()) ? r.res.channel() : Optional.empty();
+        if (ch.isPresent()) {
+            r.res.wrote(c.get().archive().transferBlob(d.digest(), 0, size, ch.get()));
+            return;
+        }
+        try (InputStream in = c.get().archive().openBlob(repo.name(), d)) {
+            copy(in, out, size, true);
+        }
+        catalog.markVerified(d.digest());
     }
 
     /**
