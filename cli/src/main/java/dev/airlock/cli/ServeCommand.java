@@ -40,7 +40,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0:5000 for every interface).")
     String listen;
 
-    @Option(names = "--verify-all", description = "Also hash every blob before serving (otherwise each blob is verified as it is sent).")
+    @Option(names = "--verify-all", description = "Also hash every blob before serving (otherwise each blob is verified the first time it is sent whole).")
     boolean verifyAll;
 
     @Option(names = "--log", paramLabel = "FILE", description = "Append one line per request: time, client, method, path, status, bytes, ms.")
