@@ -185,6 +185,49 @@ public final class BundleArchive implements ImageSource {
     }
 
 
+    /**
+     * {@code length} bytes of a blob from {@code offset}, by positional reads, for HTTP Range
+     * answers. Not verified (a part cannot be checked against the blob's digest; the client checks
+     * the whole). The caller keeps {@code offset + length} within the blob's listed size.
+     */
+    public InputStream openBlobRange(Digest digest, long offset, long length) {
+        BundleManifest.FileEntry f = head.manifest().blob(digest)
+                .orElseThrow(() -> new RegistryException(where + ": no blob " + digest, 404, List.of("BLOB_UNKNOWN")));
+        if (offset < 0 || length < 0 || offset + length > f.size()) {
+            throw new UsageException(where + ": range " + offset + "+" + length + " is outside blob " + digest + " (" + f.size() + " bytes)");
+        }
+        return openRaw(f, offset, length);
+    }
+
+    /**
+     * Writes {@code length} bytes of a blob from {@code offset} to {@code target} with
+     * {@link java.nio.channels.FileChannel#transferTo} (sendfile on Linux: no copy through the heap).
+     * Not verified, like {@link #openBlobRange}: for content already verified, or partial reads.
+     *
+     * @return the bytes written (all of them unless the target failed)
+     */
+    public long transferBlob(Digest digest, long offset, long length, java.nio.channels.WritableByteChannel target) throws IOException {
+        BundleManifest.FileEntry f = head.manifest().blob(digest)
+                .orElseThrow(() -> new RegistryException(where + ": no blob " + digest, 404, List.of("BLOB_UNKNOWN")));
+        if (offset < 0 || length < 0 || offset + length > f.size()) {
+            throw new UsageException(where + ": range " + offset + "+" + length + " is outside blob " + digest + " (" + f.size() + " bytes)");
+        }
+        if (source.compressed()) {
+            throw new UsageException(where + " is zstd-compressed: it can only be read sequentially (stream); decompress it to a .tar for random access");
+        }
+        java.nio.channels.FileChannel ch = ((IndexedSource) source).channel();
+        long start = offsets.get(f.sha256()) + offset;
+        long done = 0;
+        while (done < length) {
+            long n = ch.transferTo(start + done, length - done, target);
+            if (n <= 0) {
+                throw new VerificationException(where + ": blob " + digest + " ends early (the file was truncated)");
+            }
+            done += n;
+        }
+        return done;
+    }
+
     @Override
     public void close() {
         source.close();
@@ -195,6 +238,10 @@ public final class BundleArchive implements ImageSource {
     }
 
     private InputStream openRaw(BundleManifest.FileEntry f) {
+        return openRaw(f, 0, f.size());
+    }
+
+    private InputStream openRaw(BundleManifest.FileEntry f, long from, long length) {
         if (source.compressed()) {
             throw new UsageException(where + " is zstd-compressed: it can only be read sequentially (stream); decompress it to a .tar for random access");
         }
@@ -203,7 +250,7 @@ public final class BundleArchive implements ImageSource {
             throw new RegistryException(where + ": no blob " + f.sha256(), 404, List.of("BLOB_UNKNOWN"));
         }
         IndexedSource src = (IndexedSource) source;
-        return src.guarded(new IndexedSource.RangeInputStream(src.channel(), off, f.size()), f.path());
+        return src.guarded(new IndexedSource.RangeInputStream(src.channel(), off + from, length), f.path());
     }
 
     private Optional<BundleManifest.FileEntry> resolve(String repository, String reference) {

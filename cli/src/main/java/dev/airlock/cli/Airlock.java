@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
                 SyncCommand.class,
                 PreflightCommand.class,
                 MirrorConfigCommand.class,
+                ServeCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {
