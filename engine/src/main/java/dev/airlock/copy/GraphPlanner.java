@@ -115,7 +115,11 @@ public final class GraphPlanner {
         }
         boolean finding = finder != null && referrers.enabled() && ArtifactFinder.applies(src.store());
         // the top's artifacts are asked for while its graph is walked
-        List<Future<ArtifactFinder.Answer>> first = finding ? List.of(finder.start(src, fetched.digest())) : List.of();
+        List<Future<ArtifactFinder.Answer>> first = new ArrayList<>();
+        if (finding) {
+            first.add(finder.start(src, fetched.digest()));
+            src.rewrittenFrom().filter(d -> !d.equals(fetched.digest())).ifPresent(d -> first.add(finder.start(src, d)));
+        }
         Graph g = new Graph(src);
         RawManifest top = g.walk(fetched, Optional.empty(), 0);
         if (top == null) {
@@ -128,7 +132,7 @@ public final class GraphPlanner {
         if (finding) {
             List<Digest> children = manifests.stream().map(RawManifest::digest)
                     .filter(d -> !d.equals(top.digest()) && !d.equals(fetched.digest())).toList();
-            found = finder.finish(src, first, children, g.manifests.keySet(), original);
+            found = finder.finish(src, first, children, g.manifests.keySet(), original.or(src::rewrittenFrom));
             Set<Digest> have = new java.util.HashSet<>(g.manifests.keySet());
             found.manifests().stream().filter(m -> have.add(m.digest())).forEach(manifests::add);
             Set<Digest> haveBlobs = new java.util.HashSet<>(g.blobs.keySet());

@@ -26,6 +26,9 @@ public record ReferrerOptions(Mode mode, Set<String> artifactTypes) {
     /** Carries every artifact found; unreadable ones are warnings. */
     public static final ReferrerOptions ALL = new ReferrerOptions(Mode.ALL, Set.of());
 
+    /** Carries every artifact found; one that cannot be read fails the image (a bundle's listed artifacts). */
+    public static final ReferrerOptions REQUIRED = new ReferrerOptions(Mode.REQUIRED, Set.of());
+
     public ReferrerOptions {
         Objects.requireNonNull(mode, "mode");
         artifactTypes = Set.copyOf(artifactTypes);
