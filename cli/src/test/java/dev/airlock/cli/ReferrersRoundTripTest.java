@@ -227,6 +227,12 @@ class ReferrersRoundTripTest {
         assertEquals(0, again.code(), again.err());
         assertEquals(indexBefore, b.headManifest(repo, TestArtifacts.schemaTag(top)).orElseThrow().digest());
         assertEquals(2, ((ImageIndex) b.fetchManifest(repo, TestArtifacts.schemaTag(top)).view()).manifests().size());
+
+        // a cosign tag moved away at the target (a crash before the tag phase, or another tool): a re-import puts it back
+        b.pushManifest(repo, TestArtifacts.schemaTag(top) + ".sig", sbomSig.manifest());
+        CliRun third = importInto(bundle, regB.host() + "/mirror");
+        assertEquals(0, third.code(), third.err());
+        assertArrayEquals(sig.manifest().bytes(), b.fetchManifest(repo, TestArtifacts.schemaTag(top) + ".sig").bytes());
     }
 
     @Test
@@ -236,13 +242,16 @@ class ReferrersRoundTripTest {
                 "made by another tool".getBytes(StandardCharsets.UTF_8));
         app.pushTo(b, repo);
         other.pushTo(b, repo, null);
-        b.pushManifest(repo, TestArtifacts.schemaTag(app.top().digest()), TestArtifacts.referrersIndex(List.of(other)));
+        sbom.pushTo(b, repo, null);
+        // another tool listed its own artifact and our SBOM already: ours must not appear twice
+        b.pushManifest(repo, TestArtifacts.schemaTag(app.top().digest()), TestArtifacts.referrersIndex(List.of(other, sbom)));
         CliRun r = importInto(bundle, regB.host() + "/kept");
         assertEquals(0, r.code(), r.err());
         assertEquals(new TreeSet<>(List.of(other.digest().toString(), sbom.digest().toString(), readme.digest().toString())),
                 listed(b, repo, app.top().digest()));
         RawManifest index = b.fetchManifest(repo, TestArtifacts.schemaTag(app.top().digest()));
         List<String> order = ((ImageIndex) index.view()).manifests().stream().map(d -> d.digest().toString()).toList();
+        assertEquals(3, order.size(), order.toString());
         assertEquals(order.stream().sorted().toList(), order, "entries sorted by digest: deterministic bytes");
     }
 

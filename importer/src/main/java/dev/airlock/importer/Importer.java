@@ -185,6 +185,9 @@ public final class Importer {
     }
 
     private static boolean tagsInPlace(CopyJob job) {
+        if (!PlanPreview.attachmentsToWrite(job).isEmpty()) {
+            return false;
+        }
         for (String tag : job.tags()) {
             Optional<Descriptor> current = job.target().headManifest(job.targetRepository(), tag);
             if (current.isEmpty() || !current.get().digest().equals(job.plan().digest())) {
