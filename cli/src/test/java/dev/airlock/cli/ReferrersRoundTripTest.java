@@ -256,6 +256,22 @@ class ReferrersRoundTripTest {
     }
 
     @Test
+    void aCompressedBundleStreamedOnceCarriesTheSameSet() {
+        Path zst = tmp.resolve("signed.tar.zst");
+        CliRun r = export(zst);
+        assertEquals(0, r.code(), r.err());
+        CliRun in = importInto(zst, regB.host() + "/zst");
+        assertEquals(0, in.code(), in.err());
+        String repo = "zst/team/app";
+        for (Artifact x : all()) {
+            assertArrayEquals(x.manifest().bytes(), b.fetchManifest(repo, x.digest().toString()).bytes(), x.digest().toString());
+        }
+        assertArrayEquals(sig.manifest().bytes(), b.fetchManifest(repo, TestArtifacts.schemaTag(app.top().digest()) + ".sig").bytes());
+        assertEquals(new TreeSet<>(List.of(sbom.digest().toString(), readme.digest().toString())), listed(b, repo, app.top().digest()));
+        assertEquals(Set.of(att.digest().toString()), listed(b, repo, app.children().get(0).digest()));
+    }
+
+    @Test
     void referrersNoneCarriesNone() throws Exception {
         Path none = tmp.resolve("none.tar");
         CliRun r = export(none, "--referrers", "none");

@@ -175,6 +175,10 @@ final class ArtifactFinder {
                     throw new VerificationException("listed with size " + c.listed().get().size() + " but the source serves "
                             + m.digest() + " (" + m.size() + " bytes)");
                 }
+                Optional<Digest> named = subjectOf(m);
+                if (c.listed().isPresent() && named.isPresent() && !named.get().equals(subject)) {
+                    throw new VerificationException("it names another subject, " + named.get());
+                }
                 if (!options.accepts(Artifact.typeOf(m))) {
                     continue;
                 }
@@ -187,6 +191,13 @@ final class ArtifactFinder {
             }
         }
         return new Answer(out, warnings);
+    }
+
+    private static Optional<Digest> subjectOf(RawManifest m) {
+        if (m.view() instanceof ImageManifest im) {
+            return im.subject().map(Descriptor::digest);
+        }
+        return ((ImageIndex) m.view()).subject().map(Descriptor::digest);
     }
 
     private static Optional<RawManifest> byTag(ImageSource store, String repo, String tag, Optional<Set<String>> known) {
