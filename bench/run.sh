@@ -261,6 +261,14 @@ export_airlock() {
   # shellcheck disable=SC2086
   "$AIRLOCK" export -q "${refs[@]}" -o "$BUNDLE" $AIRLOCK_EXPORT_ARGS
 }
+# The same export without looking for attached artifacts: the cost of referrer discovery is the
+# difference (the bench set has no artifacts, so both bundles are the same images).
+export_airlock_noref() {
+  local refs=() r
+  for r in $REPOS_LIST; do refs+=("$SRC/bench/$r:$TAG"); done
+  # shellcheck disable=SC2086
+  "$AIRLOCK" export -q "${refs[@]}" -o "$OUT/airlock/noref.tar" --referrers none $AIRLOCK_EXPORT_ARGS
+}
 export_skopeo_copy() {
   local r
   for r in $REPOS_LIST; do
@@ -299,7 +307,7 @@ verify_airlock() {
 verify_sha256sum() { sha256sum "$BUNDLE"; }
 version_airlock() { "$AIRLOCK" --version; }
 verify_openssl() { openssl dgst -sha256 "$BUNDLE"; }
-export -f export_airlock export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy \
+export -f export_airlock export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy \
   verify_airlock verify_sha256sum verify_openssl version_airlock
 
 # The exact commands, for the report (scratch paths shown relative to $BENCH_WORK).
@@ -308,6 +316,7 @@ describe_raw() {
   local q="${REFS[*]}"
   case "$1" in
     export_airlock) echo "bin/airlock export -q $q -o bundle.tar $AIRLOCK_EXPORT_ARGS" ;;
+    export_airlock_noref) echo "bin/airlock export -q $q -o noref.tar --referrers none $AIRLOCK_EXPORT_ARGS" ;;
     export_skopeo_copy) echo "for r in ${REPOS[*]}; do skopeo copy -q --all --src-tls-verify=false docker://$SRC/bench/\$r:$TAG oci-archive:skopeo/\$r.tar:\$r; done; tar -cf skopeo-all.tar -C skopeo ." ;;
     export_skopeo_layout) echo "for r in ${REPOS[*]}; do skopeo copy -q --all --src-tls-verify=false docker://$SRC/bench/\$r:$TAG oci:layout:\$r; done; tar -cf skopeo-layout.tar -C layout ." ;;
     version_airlock) echo "bin/airlock --version" ;;
@@ -368,7 +377,7 @@ if [[ $SKOPEO_ONLY -eq 1 ]]; then
   IMPORT_TOOLS="skopeo_copy"
   VERIFY_TOOLS="sha256sum openssl"
 else
-  EXPORT_TOOLS="airlock skopeo_copy skopeo_layout skopeo_sync"
+  EXPORT_TOOLS="airlock airlock_noref skopeo_copy skopeo_layout skopeo_sync"
   IMPORT_TOOLS="airlock skopeo_copy"
   VERIFY_TOOLS="airlock sha256sum openssl"
 fi
@@ -488,7 +497,7 @@ awk -F'\t' -v unique="$UNIQUE_BYTES" '
     }
   }' "$RUNS" | awk -F'\t' '
     BEGIN { split("export import reimport verify startup", o, " "); for (i in o) orank[o[i]] = i
-            split("airlock skopeo_copy skopeo_layout skopeo_sync openssl sha256sum", t, " "); for (i in t) trank[t[i]] = i }
+            split("airlock airlock_noref skopeo_copy skopeo_layout skopeo_sync openssl sha256sum", t, " "); for (i in t) trank[t[i]] = i }
     { printf "%d%d\t%s\n", orank[$1], trank[$2], $0 }' | sort -n | cut -f2- >"$SUMMARY"
 
 med() { awk -F'\t' -v op="$1" -v tool="$2" '$1 == op && $2 == tool { print $4 }' "$SUMMARY"; }
@@ -506,6 +515,7 @@ T_REIMPORT=""
 if [[ -n "$(med reimport airlock)" && -n "$(med startup airlock)" ]]; then
   T_REIMPORT="$(awk -v a="$(med reimport airlock)" -v b="$(med startup airlock)" 'BEGIN { printf "%.2f", a - b }')"
 fi
+T_REFERRERS="$(ratio export airlock airlock_noref)"
 T_IMPORT="$(ratio import airlock skopeo_copy)"
 T_VERIFY="$(ratio verify airlock openssl)"
 T_RSS=""
@@ -541,7 +551,7 @@ JSON="$RESULTS/$STAMP.json"
   echo "  \"params\": {\"size_mib\": $SIZE_MIB, \"reps\": $REPS, \"seed\": $SEED, \"repositories\": ${#REPOS[@]}, \"unique_bytes\": $UNIQUE_BYTES, \"bundle_bytes\": $BUNDLE_BYTES, \"skopeo_tar_bytes\": $SKOPEO_TAR_BYTES, \"skopeo_sync_dir_bytes\": $SYNC_BYTES, \"skopeo_layout_tar_bytes\": ${LAYOUT_TAR_BYTES:-0}, \"caches\": $(jstr "$CACHE_NOTE"), \"note\": $(jstr "$AIRLOCK_NOTE")},"
   echo "  \"commands\": {"
   first=1
-  for fn in export_airlock export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy verify_airlock verify_sha256sum verify_openssl version_airlock; do
+  for fn in export_airlock export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy verify_airlock verify_sha256sum verify_openssl version_airlock; do
     [[ $first -eq 1 ]] || echo ","
     first=0
     printf '    "%s": %s' "$fn" "$(jstr "$(describe "$fn")")"
@@ -554,8 +564,8 @@ JSON="$RESULTS/$STAMP.json"
   echo "  \"summary\": ["
   awk -F'\t' '{ printf "%s    {\"op\": \"%s\", \"tool\": \"%s\", \"runs\": %d, \"median_wall_s\": %s, \"median_cpu_s\": %s, \"peak_rss_mb\": %s, \"mb_per_s\": %s, \"median_src_registry_cpu_s\": %s, \"median_dst_registry_cpu_s\": %s, \"failed_runs\": %d, \"target_mismatches\": %d}", (NR > 1 ? ",\n" : ""), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 } END { print "" }' "$SUMMARY"
   echo "  ],"
-  printf '  "targets": {"export_vs_skopeo_copy": %s, "export_vs_skopeo_layout": %s, "import_vs_skopeo_copy": %s, "verify_vs_openssl": %s, "reimport_beyond_startup_s": %s, "airlock_peak_rss_mb": %s, "bundle_vs_unique_pct": %s}\n' \
-    "${T_EXPORT:-null}" "${T_EXPORT_LAYOUT:-null}" "${T_IMPORT:-null}" "${T_VERIFY:-null}" "${T_REIMPORT:-null}" "${T_RSS:-null}" "${T_BUNDLE:-null}"
+  printf '  "targets": {"export_vs_skopeo_copy": %s, "export_vs_skopeo_layout": %s, "import_vs_skopeo_copy": %s, "verify_vs_openssl": %s, "reimport_beyond_startup_s": %s, "airlock_peak_rss_mb": %s, "bundle_vs_unique_pct": %s, "export_referrers_all_vs_none": %s}\n' \
+    "${T_EXPORT:-null}" "${T_EXPORT_LAYOUT:-null}" "${T_IMPORT:-null}" "${T_VERIFY:-null}" "${T_REIMPORT:-null}" "${T_RSS:-null}" "${T_BUNDLE:-null}" "${T_REFERRERS:-null}"
   echo "}"
 } >"$JSON"
 
@@ -579,6 +589,7 @@ MD="$RESULTS/$STAMP.md"
   echo "|---|---:|---|"
   echo "| export <= 0.35x skopeo's shared-layout route (copy --all into one oci: layout + tar) (wall) | ${T_EXPORT_LAYOUT:+${T_EXPORT_LAYOUT}x} | $(passmiss "$T_EXPORT_LAYOUT" 0.35 le) |"
   echo "| export vs skopeo per-image oci-archive route (wall, for reference) | ${T_EXPORT:+${T_EXPORT}x} | - |"
+  echo "| export --referrers all <= 1.2x --referrers none (wall, no artifacts present) | ${T_REFERRERS:+${T_REFERRERS}x} | $(passmiss "$T_REFERRERS" 1.2 le) |"
   echo "| import <= 0.45x skopeo copy --all (wall) | ${T_IMPORT:+${T_IMPORT}x} | $(passmiss "$T_IMPORT" 0.45 le) |"
   echo "| verify <= 1.2x openssl dgst -sha256 (wall) | ${T_VERIFY:+${T_VERIFY}x} | $(passmiss "$T_VERIFY" 1.2 le) |"
   echo "| re-import (all present) < 0.5 s beyond airlock --version | ${T_REIMPORT:+${T_REIMPORT} s} | $(passmiss "$T_REIMPORT" 0.5 lt) |"
@@ -587,7 +598,7 @@ MD="$RESULTS/$STAMP.md"
   echo
   echo "Commands (\$SRC = $SRC, \$DST = $DST):"
   echo
-  for fn in export_airlock export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy verify_airlock verify_sha256sum verify_openssl version_airlock; do
+  for fn in export_airlock export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy verify_airlock verify_sha256sum verify_openssl version_airlock; do
     if [[ $SKOPEO_ONLY -eq 1 && $fn == *airlock ]]; then continue; fi
     echo "- \`$fn\`: \`$(describe "$fn")\`"
   done

@@ -16,13 +16,21 @@ import java.util.Optional;
  * @param platforms      the platforms the bundle carries for it, e.g. linux/amd64, linux/arm/v7
  *                       (attestation entries with platform unknown/unknown are not listed)
  * @param originalDigest the digest of the source index when a platform filter rewrote it
+ * @param artifacts      what is attached to the image's manifests (format 2), in the order found
  */
-public record BundleImage(ImageReference source, Descriptor descriptor, List<Platform> platforms, Optional<Digest> originalDigest) {
+public record BundleImage(ImageReference source, Descriptor descriptor, List<Platform> platforms, Optional<Digest> originalDigest,
+                          List<BundleArtifact> artifacts) {
     public BundleImage {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(descriptor, "descriptor");
         platforms = List.copyOf(platforms);
         originalDigest = originalDigest == null ? Optional.empty() : originalDigest;
+        artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
+    }
+
+    /** An image without attached artifacts. */
+    public BundleImage(ImageReference source, Descriptor descriptor, List<Platform> platforms, Optional<Digest> originalDigest) {
+        this(source, descriptor, platforms, originalDigest, List.of());
     }
 
     public static BundleImage of(ImageReference source, Descriptor descriptor, List<Platform> platforms) {

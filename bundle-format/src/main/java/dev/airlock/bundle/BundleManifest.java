@@ -11,6 +11,7 @@ import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.Json;
+import dev.airlock.model.ManifestView;
 import dev.airlock.model.MediaType;
 import dev.airlock.model.Platform;
 import java.time.Instant;
@@ -92,7 +93,8 @@ public final class BundleManifest {
     }
 
     private static final Set<String> TOP_KEYS = Set.of("formatVersion", "bundleId", "created", "tool", "images", "files");
-    private static final Set<String> IMAGE_KEYS = Set.of("source", "digest", "mediaType", "size", "platforms", "originalDigest");
+    private static final Set<String> IMAGE_KEYS = Set.of("source", "digest", "mediaType", "size", "platforms", "originalDigest", "artifacts");
+    private static final Set<String> ARTIFACT_KEYS = Set.of("subject", "digest", "mediaType", "artifactType", "foundBy", "subjectDropped");
     private static final Set<String> FILE_KEYS = Set.of("path", "size", "sha256", "mediaType", "images");
 
     private final UUID bundleId;
@@ -140,6 +142,7 @@ public final class BundleManifest {
             ArrayNode ps = o.putArray("platforms");
             i.platforms().forEach(p -> ps.add(p.toString()));
             i.originalDigest().ifPresent(d -> o.put("originalDigest", d.toString()));
+            writeArtifacts(o, i.artifacts());
         }
         ArrayNode fn = root.putArray("files");
         for (FileEntry f : files) {
@@ -169,9 +172,12 @@ public final class BundleManifest {
         try {
             requireObject(root, what, TOP_KEYS, TOP_KEYS);
             JsonNode fv = root.get("formatVersion");
-            if (!fv.isInt() || fv.intValue() != BundleLayout.FORMAT_VERSION) {
-                throw new InvalidContentException(what + " has formatVersion " + fv + "; this Airlock reads format " + BundleLayout.FORMAT_VERSION);
+            if (!fv.isInt() || fv.intValue() < BundleLayout.OLDEST_FORMAT_VERSION || fv.intValue() > BundleLayout.FORMAT_VERSION) {
+                throw new InvalidContentException(what + " has formatVersion " + fv + "; this Airlock reads formats "
+                        + BundleLayout.OLDEST_FORMAT_VERSION + " to " + BundleLayout.FORMAT_VERSION
+                        + (fv.isInt() && fv.intValue() > BundleLayout.FORMAT_VERSION ? ": use a newer Airlock to read it" : ""));
             }
+            int version = fv.intValue();
             String idText = text(root, "bundleId", what);
             UUID id;
             try {
@@ -253,7 +259,7 @@ public final class BundleManifest {
                     }
                 }
                 Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(text(o, "originalDigest", w))) : Optional.empty();
-                images.add(new BundleImage(ref, d, ps, orig));
+                images.add(new BundleImage(ref, d, ps, orig, parseArtifacts(o, w, version)));
             }
             BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone());
             validate(m, what);
@@ -335,6 +341,88 @@ public final class BundleManifest {
             int idx = m.images.indexOf(img);
             if (f.images().isPresent() && !f.images().get().contains(idx)) {
                 throw new InvalidContentException(w + ": its top-level " + img.digest() + " does not list it (image " + idx + ") in its images list");
+            }
+            validateArtifacts(m, img, idx, w);
+        }
+    }
+
+    /** An image's {@code artifacts} (format 2), only when there are some. */
+    private static void writeArtifacts(ObjectNode image, List<BundleArtifact> artifacts) {
+        if (artifacts.isEmpty()) {
+            return;
+        }
+        ArrayNode aa = image.putArray("artifacts");
+        for (BundleArtifact a : artifacts) {
+            ObjectNode o = aa.addObject();
+            o.put("subject", a.subject().toString());
+            o.put("digest", a.digest().toString());
+            o.put("mediaType", a.mediaType().value());
+            o.put("artifactType", a.artifactType());
+            o.put("foundBy", a.foundBy());
+            if (a.subjectDropped()) {
+                o.put("subjectDropped", true);
+            }
+        }
+    }
+
+    /** An image's {@code artifacts}: absent means none; format 1 has no such field. */
+    private static List<BundleArtifact> parseArtifacts(JsonNode image, String what, int version) {
+        if (!image.has("artifacts")) {
+            return List.of();
+        }
+        if (version < 2) {
+            throw new InvalidContentException(what + " has 'artifacts', which format " + version + " does not have");
+        }
+        JsonNode aa = array(image, "artifacts", what);
+        if (aa.size() > ManifestView.MAX_ENTRIES) {
+            throw new InvalidContentException(what + " has " + aa.size() + " artifacts, over the limit of " + ManifestView.MAX_ENTRIES);
+        }
+        List<BundleArtifact> out = new ArrayList<>(aa.size());
+        for (int k = 0; k < aa.size(); k++) {
+            String w = what + " artifacts[" + k + "]";
+            JsonNode a = aa.get(k);
+            requireObject(a, w, ARTIFACT_KEYS, Set.of("subject", "digest", "mediaType", "artifactType", "foundBy"));
+            JsonNode dropped = a.get("subjectDropped");
+            if (dropped != null && !(dropped.isBoolean() && dropped.booleanValue())) {
+                throw new InvalidContentException(w + " field 'subjectDropped' must be true when present");
+            }
+            try {
+                out.add(new BundleArtifact(Digest.parse(text(a, "subject", w)), Digest.parse(text(a, "digest", w)),
+                        MediaType.of(text(a, "mediaType", w)), text(a, "artifactType", w), text(a, "foundBy", w), dropped != null));
+            } catch (InvalidContentException e) {
+                throw e.getMessage().startsWith(w) ? e : new InvalidContentException(w + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Every artifact is a manifest file of the bundle used by its image, listed once per subject;
+     * its subject is a file of the bundle, or the source index a platform filter rewrote.
+     */
+    private static void validateArtifacts(BundleManifest m, BundleImage img, int idx, String w) {
+        Set<String> seen = new HashSet<>();
+        for (BundleArtifact a : img.artifacts()) {
+            String aw = w + " artifact " + a.digest();
+            if (!a.mediaType().isManifest()) {
+                throw new InvalidContentException(aw + " has media type " + a.mediaType() + ", not a manifest or index");
+            }
+            if (!seen.add(a.subject() + " " + a.digest())) {
+                throw new InvalidContentException(aw + " is listed twice for subject " + a.subject());
+            }
+            FileEntry f = m.byPath.get(BundleLayout.blobPath(a.digest()));
+            if (f == null || !f.mediaType().equals(Optional.of(a.mediaType()))) {
+                throw new InvalidContentException(aw + " is not among the bundle's files as a " + a.mediaType());
+            }
+            if (f.images().isPresent() && !f.images().get().contains(idx)) {
+                throw new InvalidContentException(aw + " does not list its image (" + idx + ") in its images list");
+            }
+            if (a.subjectDropped()) {
+                if (!img.originalDigest().equals(Optional.of(a.subject()))) {
+                    throw new InvalidContentException(aw + " says its subject " + a.subject() + " was dropped, but that is not the image's original digest");
+                }
+            } else if (!m.byPath.containsKey(BundleLayout.blobPath(a.subject()))) {
+                throw new InvalidContentException(aw + " is attached to " + a.subject() + ", which is not in the bundle");
             }
         }
     }

@@ -399,6 +399,10 @@ public final class BundleWriter {
         for (BundleImage img : images) {
             Set<Digest> seen = new java.util.LinkedHashSet<>();
             java.util.ArrayDeque<Descriptor> todo = new java.util.ArrayDeque<>(List.of(img.descriptor()));
+            for (BundleArtifact a : img.artifacts()) {
+                Descriptor listed = blobs.get(a.digest());
+                todo.add(listed != null ? listed : Descriptor.of(a.mediaType(), a.digest(), 0));
+            }
             while (!todo.isEmpty()) {
                 Descriptor d = todo.pop();
                 if (!seen.add(d.digest()) || !d.mediaType().isManifest()) {
@@ -415,7 +419,9 @@ public final class BundleWriter {
                     throw new LocalIoException("writing bundle " + out + ": reading manifest " + d.digest() + ": " + e.getMessage(), e);
                 }
                 RawManifest raw = RawManifest.verified(listed.mediaType(), bytes, d.digest(), "writing bundle " + out + ": manifest " + d.digest());
-                todo.addAll(dev.airlock.model.ManifestView.parse(raw).references());
+                // what it references, its subject excepted (an artifact's subject is the image's, or not in the bundle)
+                dev.airlock.model.ManifestView view = dev.airlock.model.ManifestView.parse(raw);
+                todo.addAll(view instanceof dev.airlock.model.ImageManifest m ? m.blobs() : ((dev.airlock.model.ImageIndex) view).manifests());
             }
             graphs.add(seen);
         }

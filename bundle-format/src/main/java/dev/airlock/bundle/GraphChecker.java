@@ -41,6 +41,8 @@ final class GraphChecker {
     private final BundleManifest routing;
     /** With routing: each manifest's and index's references (digests only). */
     private final Map<Digest, List<Digest>> edges = new HashMap<>();
+    /** Each manifest's {@code subject}, when it has one. */
+    private final Map<Digest, Digest> subjectOf = new HashMap<>();
 
     /**
      * @param listedLater tells whether a digest not seen yet is still to come (for the error message)
@@ -80,6 +82,11 @@ final class GraphChecker {
             } catch (InvalidContentException e) {
                 throw e.getMessage().startsWith(where) ? e : new InvalidContentException(where + ": " + e.getMessage());
             }
+            if (view instanceof ImageManifest m && m.subject().isPresent()) {
+                subjectOf.put(d.digest(), m.subject().get().digest());
+            } else if (view instanceof ImageIndex i && i.subject().isPresent()) {
+                subjectOf.put(d.digest(), i.subject().get().digest());
+            }
             if (view instanceof ImageManifest m) {
                 for (Descriptor r : m.blobs()) {
                     requireBefore(r, "manifest " + d.digest());
@@ -118,7 +125,6 @@ final class GraphChecker {
                 indexDepth.put(d.digest(), depth);
                 route(d, idx.manifests(), "index");
             }
-            tops(d);
         } else if (mt.isImageConfig()) {
             try {
                 configPlatform.put(d.digest(), ImageConfig.parse(bytes, where + ": config " + d.digest()).platform());
@@ -146,6 +152,20 @@ final class GraphChecker {
                 throw new VerificationException(where + ": image " + img.source() + " lists platforms " + dev.airlock.error.Printable.list(img.platforms(), 5)
                         + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + dev.airlock.error.Printable.list(actual, 5));
             }
+            for (BundleArtifact a : img.artifacts()) {
+                if (!seen.containsKey(a.digest()) || !a.mediaType().equals(listedType.get(a.digest()))) {
+                    throw new VerificationException(where + ": image " + img.source() + " lists artifact " + a.digest() + " ("
+                            + a.mediaType() + ") which is not in the bundle as that");
+                }
+                Digest named = subjectOf.get(a.digest());
+                if (named != null && !named.equals(a.subject())) {
+                    throw new VerificationException(where + ": image " + img.source() + " lists artifact " + a.digest() + " as attached to "
+                            + a.subject() + " but its manifest names the subject " + named);
+                }
+            }
+        }
+        for (int i = 0; i < images.size(); i++) {
+            tops(i, images.get(i));
         }
     }
 
@@ -173,20 +193,18 @@ final class GraphChecker {
     }
 
     /**
-     * Routing, exactness: when an image's top passes, its whole graph has passed; the files that
-     * list the image must be exactly that graph (none listed that it does not reference).
+     * Routing, exactness (at the end, when every file has passed): the files that list an image
+     * must be exactly its graph and its artifacts' graphs (none listed that they do not reference).
      */
-    private void tops(Descriptor d) {
+    private void tops(int i, BundleImage image) {
         if (routing == null) {
             return;
         }
         List<BundleImage> images = routing.images();
-        for (int i = 0; i < images.size(); i++) {
-            if (!images.get(i).digest().equals(d.digest())) {
-                continue;
-            }
+        {
             java.util.Set<Digest> graph = new java.util.HashSet<>();
-            java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>(List.of(d.digest()));
+            java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>(List.of(image.digest()));
+            image.artifacts().forEach(a -> todo.add(a.digest()));
             while (!todo.isEmpty()) {
                 Digest x = todo.pop();
                 if (graph.add(x)) {

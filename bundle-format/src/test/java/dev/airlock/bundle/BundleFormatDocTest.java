@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,7 +43,14 @@ class BundleFormatDocTest {
             entries.add(c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, p, List.of(base, own)), List.of(base, own)).withPlatform(p));
         }
         Descriptor index = c.index(MediaType.OCI_INDEX, entries);
-        c.images.add(BundleImage.of(ImageReference.parse("docker.io/library/busybox:1.36"), index, TestContent.platforms(entries)));
+        // an SBOM attached to the index (an OCI 1.1 referrer: artifactType, empty config, subject)
+        Descriptor empty = c.add(MediaType.OCI_EMPTY, "{}".getBytes(StandardCharsets.UTF_8));
+        Descriptor spdx = c.add(MediaType.of("application/spdx+json"), "{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"busybox\"}".getBytes(StandardCharsets.UTF_8));
+        String sbom = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"artifactType\":\"application/spdx+json\","
+                + "\"config\":" + Json.descriptor(empty) + ",\"layers\":[" + Json.descriptor(spdx) + "],\"subject\":" + Json.descriptor(index) + "}";
+        Descriptor sbomManifest = c.add(MediaType.OCI_MANIFEST, sbom.getBytes(StandardCharsets.UTF_8));
+        c.images.add(new BundleImage(ImageReference.parse("docker.io/library/busybox:1.36"), index, TestContent.platforms(entries), Optional.empty(),
+                List.of(new BundleArtifact(index.digest(), sbomManifest.digest(), MediaType.OCI_MANIFEST, "application/spdx+json", "referrers-api", false))));
         Descriptor tool = c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, Platform.parse("linux/amd64"), List.of(base)), List.of(base));
         c.images.add(BundleImage.of(ImageReference.parse("docker.io/rancher/pause:3.1"), tool, List.of(Platform.parse("linux/amd64"))));
         return c;
@@ -69,6 +77,47 @@ class BundleFormatDocTest {
                 () -> "docs/bundle-format.md bundle.json example; the writer gives:\n" + pretty(written));
         // and the example is a bundle.json every reader accepts
         assertEquals(2, BundleManifest.parse(bundleJson, "golden").images().size());
+    }
+
+    @Test
+    void formatOneStillReadsNewerFormatsAndForeignArtifactListsAreRefused() throws Exception {
+        TestContent c = golden();
+        Path out = tmp.resolve("versions.tar");
+        BundleWriter.write(out, c.images, c.order(), d -> new ByteArrayInputStream(c.bytes.get(d.digest())),
+                WriteOptions.defaults(), ProgressListener.NONE);
+        String json = new String(Forge.named(Forge.read(out), BundleLayout.BUNDLE_JSON).data(), StandardCharsets.UTF_8);
+        assertTrue(json.startsWith("{\"formatVersion\":2,"), json);
+        java.util.regex.Matcher artifacts = Pattern.compile(",\"artifacts\":\\[[^\\]]*\\]").matcher(json);
+        assertTrue(artifacts.find(), json);
+        String withoutArtifacts = json.substring(0, artifacts.start()) + json.substring(artifacts.end());
+
+        // a format-1 bundle.json (no artifacts) still reads
+        BundleManifest v1 = BundleManifest.parse(withoutArtifacts.replace("{\"formatVersion\":2,", "{\"formatVersion\":1,")
+                .getBytes(StandardCharsets.UTF_8), "v1");
+        assertEquals(List.of(), v1.images().get(0).artifacts());
+        // format 1 never had artifacts: refused, not ignored
+        refused(json.replace("{\"formatVersion\":2,", "{\"formatVersion\":1,"), "format 1 does not have");
+        // a newer format is refused with one line naming it
+        refused(json.replace("{\"formatVersion\":2,", "{\"formatVersion\":3,"), "has formatVersion 3; this Airlock reads formats 1 to 2: use a newer Airlock");
+        // an artifact whose subject is not in the bundle
+        String subject = c.images.get(0).artifacts().get(0).subject().toString();
+        refused(json.replace("\"subject\":\"" + subject + "\"", "\"subject\":\"sha256:" + "0".repeat(64) + "\""), "which is not in the bundle");
+        // an artifact that is not one of the image's files
+        String artifact = c.images.get(0).artifacts().get(0).digest().toString();
+        refused(json.replace("\"digest\":\"" + artifact + "\"", "\"digest\":\"sha256:" + "1".repeat(64) + "\""), "is not among the bundle's files");
+        // an unknown way of finding it, or a cosign tag that does not name the subject
+        refused(json.replace("\"foundBy\":\"referrers-api\"", "\"foundBy\":\"guessed\""), "unknown foundBy");
+        refused(json.replace("\"foundBy\":\"referrers-api\"", "\"foundBy\":\"cosign-tag:sha256-" + "2".repeat(64) + ".sig\""),
+                "does not name its subject");
+    }
+
+    private static void refused(String json, String expected) {
+        try {
+            BundleManifest.parse(json.getBytes(StandardCharsets.UTF_8), "b");
+            throw new AssertionError("accepted: " + json);
+        } catch (dev.airlock.error.InvalidContentException e) {
+            assertTrue(e.getMessage().contains(expected), e.getMessage());
+        }
     }
 
     private static String jsonBlockAfter(String text, String anchor) {

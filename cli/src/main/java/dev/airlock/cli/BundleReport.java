@@ -1,5 +1,14 @@
 package dev.airlock.cli;
 
+import dev.airlock.bundle.BundleArtifact;
+import dev.airlock.sign.CosignSignature;
+import dev.airlock.store.ImageSource;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleManifest;
@@ -34,22 +43,50 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
      * @param size           bytes of its manifests, configs and layers (inspect of an uncompressed bundle only)
      */
     public record Image(String reference, String digest, String mediaType, List<String> platforms,
-                        Optional<String> originalDigest, Optional<Long> size) {
-        static Image of(BundleImage i, Optional<Long> size) {
+                        Optional<String> originalDigest, Optional<Long> size, List<Artifacts> artifacts) {
+        static Image of(BundleImage i, Optional<Long> size, Optional<ImageSource> content) {
             return new Image(i.source().toString(), i.digest().toString(), i.descriptor().mediaType().toString(),
-                    i.platforms().stream().map(Object::toString).toList(), i.originalDigest().map(Object::toString), size);
+                    i.platforms().stream().map(Object::toString).toList(), i.originalDigest().map(Object::toString), size,
+                    Artifacts.of(i, content));
+        }
+    }
+
+    /**
+     * The image's attached artifacts of one type.
+     *
+     * @param signers for cosign signatures (when the bundle can be read at random): the certificate identity, or "key"
+     * @param withoutSubject how many are carried without their subject (a --platform filter rewrote it)
+     */
+    public record Artifacts(String type, int count, List<String> signers, int withoutSubject) {
+        static List<Artifacts> of(BundleImage img, Optional<ImageSource> content) {
+            Map<String, List<BundleArtifact>> byType = new TreeMap<>();
+            img.artifacts().forEach(a -> byType.computeIfAbsent(a.artifactType(), k -> new ArrayList<>()).add(a));
+            List<Artifacts> out = new ArrayList<>();
+            for (var e : byType.entrySet()) {
+                Set<String> signers = new TreeSet<>();
+                if (content.isPresent()) {
+                    for (BundleArtifact a : e.getValue()) {
+                        RawManifest m = content.get().fetchManifest(img.source().repository(), a.digest().toString());
+                        CosignSignature.signers(m).ifPresent(signers::addAll);
+                    }
+                }
+                out.add(new Artifacts(e.getKey(), e.getValue().size(), List.copyOf(signers),
+                        (int) e.getValue().stream().filter(BundleArtifact::subjectDropped).count()));
+            }
+            return out;
         }
     }
 
     /** After a successful {@code BundleVerifier.verify}. */
     public static BundleReport of(VerifyResult r) {
         return of(r.bundle(), r.manifest(), r.signature(), r.compressed(),
-                r.manifest().images().stream().map(i -> Image.of(i, Optional.empty())).toList());
+                r.manifest().images().stream().map(i -> Image.of(i, Optional.empty(), Optional.empty())).toList());
     }
 
     /** For inspect: an opened archive; image sizes are computed when it has random access. */
     public static BundleReport of(BundleArchive a) {
-        List<Image> images = a.images().stream().map(i -> Image.of(i, a.randomAccess() ? Optional.of(size(a, i)) : Optional.empty())).toList();
+        List<Image> images = a.images().stream().map(i -> Image.of(i, a.randomAccess() ? Optional.of(size(a, i)) : Optional.empty(),
+                a.randomAccess() ? Optional.of(a) : Optional.empty())).toList();
         return of(a.path(), a.manifest(), a.signature(), !a.randomAccess(), images);
     }
 
@@ -86,6 +123,11 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
                 i.size().ifPresent(s -> out.println("    size       " + ProgressRenderer.size(s)));
             }
             out.println("    platforms  " + (i.platforms().isEmpty() ? "-" : t(String.join(", ", i.platforms()))));
+            for (Artifacts a : i.artifacts()) {
+                out.println("    artifacts  " + a.count() + " × " + t(a.type())
+                        + (a.signers().isEmpty() ? "" : ", signed by " + t(String.join(", ", a.signers())))
+                        + (a.withoutSubject() > 0 ? ", " + a.withoutSubject() + " without subject (index rewritten by --platform)" : ""));
+            }
         }
     }
 

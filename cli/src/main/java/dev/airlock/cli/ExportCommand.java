@@ -86,6 +86,9 @@ final class ExportCommand implements Callable<Integer> {
     JobsOption jobs;
 
     @Mixin
+    ReferrerFlags referrers;
+
+    @Mixin
     RegistryFlags registry;
 
     @Mixin
@@ -105,6 +108,7 @@ final class ExportCommand implements Callable<Integer> {
         Optional<Signer> signer = Optional.ofNullable(signKey).map(k -> Signer.load(k, Optional.ofNullable(signCert)));
         ExportRequest request = ExportRequest.to(output).references(references).imageLists(imageLists)
                 .platforms(platforms.platforms()).jobs(jobs.jobs()).signer(signer).compress(compress != null)
+                .referrers(referrers.options())
                 .cacheDir(cache != null ? cache : CacheDirectory.defaultDirectory());
         if (references.isEmpty() && imageLists.isEmpty() && dockerArchives.isEmpty()) {
             throw new UsageException("nothing to export: give image references, -f LIST or --docker-archive FILE");
@@ -139,6 +143,10 @@ final class ExportCommand implements Callable<Integer> {
             line(out, "  %s  %s  %s  %s", i.source(), i.digest(), size(i.bytes()),
                     i.platforms().stream().map(Platform::toString).collect(Collectors.joining(",")));
             i.originalDigest().ifPresent(orig -> line(out, "    digest changed by --platform: %s → %s", orig, i.digest()));
+            if (i.artifacts() > 0) {
+                line(out, "    %d attached artifact(s) (signatures, attestations, SBOMs)", i.artifacts());
+            }
+            i.artifactNotes().forEach(n -> line(out, "    %s", n));
         }
         line(out, "Fetched %s, %s from cache, in %.1f s. Checksum: %s", size(r.fetchedBytes()), size(r.cachedBytes()),
                 r.duration().toMillis() / 1000.0, r.checksumFile());
@@ -156,12 +164,13 @@ final class ExportCommand implements Callable<Integer> {
     /** The {@code --report} JSON. */
     record Report(boolean ok, String bundle, String sha256, long bytes, boolean signed, Optional<String> signer, List<Image> images,
                   int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, double seconds) {
-        record Image(String source, Digest digest, String mediaType, Optional<Digest> originalDigest, List<String> platforms, long bytes) {
+        record Image(String source, Digest digest, String mediaType, Optional<Digest> originalDigest, List<String> platforms, long bytes,
+                     int artifacts, List<String> artifactNotes) {
         }
 
         static Report of(ExportResult r) {
             List<Image> images = r.images().stream().map(i -> new Image(i.source().toString(), i.digest(), i.mediaType().value(),
-                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes())).toList();
+                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes(), i.artifacts(), i.artifactNotes())).toList();
             return new Report(true, r.bundle().toString(), r.bundleSha256().hex(), r.bundleBytes(), r.signed(), r.signer(), images,
                     r.blobs(), r.uniqueBytes(), r.fetchedBytes(), r.cachedBytes(), r.duration().toMillis() / 1000.0);
         }

@@ -67,6 +67,9 @@ public final class SyncCommand implements Callable<Integer> {
     JobsOption jobs;
 
     @Mixin
+    ReferrerFlags referrers;
+
+    @Mixin
     SyncRegistryFlags registries;
 
     @Mixin
@@ -79,7 +82,7 @@ public final class SyncCommand implements Callable<Integer> {
     public Integer call() {
         List<ImageReference> images = ImageList.combine(refs, lists, "sync");
         TargetMapping mapping = TargetMapping.parse(to, keepHost.keepHost());
-        SyncRequest request = new SyncRequest(images, mapping, platforms.platforms(), jobs.jobs(), failFast, dryRun);
+        SyncRequest request = new SyncRequest(images, mapping, platforms.platforms(), jobs.jobs(), failFast, dryRun, referrers.options());
         RegistryOptions sourceOptions = registries.source();
         RegistryOptions targetOptions = registries.target();
         PrintWriter out = spec.commandLine().getOut();

@@ -204,21 +204,80 @@ public final class GraphCopier {
 
     /**
      * Points every tag of a successfully copied image at its top manifest (last step). A tag that
-     * already points at the same digest is left alone.
+     * already points at the same digest is left alone. Then the image's attached artifacts are
+     * made findable: cosign tags keep their names; on a target without the referrers API the
+     * referrers tag schema index {@code sha256-<hex>} is written, merged with what is there; on a
+     * target with it, the listing is checked. Returns one line per artifact that needs saying
+     * (no subject at the target, not listed by the target's API).
      */
-    public void tag(ImageOutcome outcome) {
+    public List<String> tag(ImageOutcome outcome) {
         if (!outcome.ok()) {
             throw new IllegalStateException("refusing to tag an incomplete image: " + outcome.job().describe());
         }
         CopyJob job = outcome.job();
         RawManifest top = job.plan().top();
         for (String tag : job.tags()) {
-            Optional<Descriptor> current = job.target().headManifest(job.targetRepository(), tag);
-            if (current.isPresent() && current.get().digest().equals(top.digest())) {
+            pushTag(job, tag, top);
+        }
+        return attach(job);
+    }
+
+    private static void pushTag(CopyJob job, String tag, RawManifest m) {
+        Optional<Descriptor> current = job.target().headManifest(job.targetRepository(), tag);
+        if (current.isPresent() && current.get().digest().equals(m.digest())) {
+            return;
+        }
+        job.target().pushManifest(job.targetRepository(), tag, m);
+    }
+
+    private static List<String> attach(CopyJob job) {
+        List<String> notes = new ArrayList<>();
+        String name = job.plan().source().name().toString();
+        Map<Digest, List<Artifact>> referrers = new LinkedHashMap<>();
+        for (Artifact a : job.plan().artifacts()) {
+            if (a.subjectDropped()) {
+                notes.add(name + ": artifact " + a.digest() + " (" + a.artifactType() + ", " + a.foundBy() + ") was attached to the source index "
+                        + a.subject() + ", which the platform filter rewrote: carried, but at the target it has no subject");
                 continue;
             }
-            job.target().pushManifest(job.targetRepository(), tag, top);
+            Optional<String> tag = a.tag();
+            if (tag.isPresent()) {
+                pushTag(job, tag.get(), a.manifest());
+            } else {
+                referrers.computeIfAbsent(a.subject(), k -> new ArrayList<>()).add(a);
+            }
         }
+        if (referrers.isEmpty() || !(job.target() instanceof dev.airlock.store.ReferrersSource rs)) {
+            return notes;
+        }
+        String repo = job.targetRepository();
+        for (var e : referrers.entrySet()) {
+            Optional<List<Descriptor>> listed = rs.referrersApi(repo, e.getKey());
+            if (listed.isPresent()) {
+                for (Artifact a : e.getValue()) {
+                    if (listed.get().stream().noneMatch(d -> d.digest().equals(a.digest()))) {
+                        notes.add(name + ": artifact " + a.digest() + " attached to " + e.getKey() + " is at " + job.target().describe() + " " + repo
+                                + " but its referrers API does not list it");
+                    }
+                }
+                continue;
+            }
+            String schema = dev.airlock.store.ReferrersSource.schemaTag(e.getKey());
+            Optional<RawManifest> existing;
+            try {
+                existing = Optional.of(job.target().fetchManifest(repo, schema));
+            } catch (RegistryException x) {
+                if (!x.isNotFound()) {
+                    throw x;
+                }
+                existing = Optional.empty();
+            }
+            Optional<RawManifest> merged = ReferrersIndex.merge(existing, e.getValue().stream().map(Artifact::referrerDescriptor).toList());
+            if (merged.isPresent()) {
+                job.target().pushManifest(repo, schema, merged.get());
+            }
+        }
+        return notes;
     }
 
     private void pushManifests(CopyJob job, int image, CopyRun run, AtomicLong written) {

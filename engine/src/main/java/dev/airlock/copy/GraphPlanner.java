@@ -44,19 +44,32 @@ public final class GraphPlanner {
     private static final String REF_DIGEST = "vnd.docker.reference.digest";
 
     private final List<Platform> keep;
+    private final ReferrerOptions referrers;
 
-    /** @param keep platforms to keep; empty keeps every platform (and every attestation) */
+    /** @param keep platforms to keep; empty keeps every platform (and every attestation); no attached artifacts */
     public GraphPlanner(List<Platform> keep) {
+        this(keep, ReferrerOptions.NONE);
+    }
+
+    /**
+     * @param keep      platforms to keep; empty keeps every platform (and every attestation)
+     * @param referrers which attached artifacts (signatures, attestations, SBOMs) are planned with each image
+     */
+    public GraphPlanner(List<Platform> keep, ReferrerOptions referrers) {
         this.keep = List.copyOf(keep);
+        this.referrers = java.util.Objects.requireNonNull(referrers, "referrers");
     }
 
     /** Plans every image, in parallel; throws {@link PlanException} listing every image that failed. */
     public List<ImagePlan> planAll(List<SourceImage> sources, int jobs) {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, sources.size())), Workers.named("plan"));
+        // artifact discovery runs beside the plan on its own pool, bounded by the same jobs
+        ExecutorService finding = Executors.newFixedThreadPool(Math.max(1, jobs), Workers.named("referrers"));
         try {
             List<Future<ImagePlan>> futures = new ArrayList<>();
+            ArtifactFinder finder = new ArtifactFinder(referrers, finding);
             for (SourceImage s : sources) {
-                futures.add(pool.submit(() -> plan(s)));
+                futures.add(pool.submit(() -> plan(s, finder)));
             }
             List<ImagePlan> plans = new ArrayList<>();
             List<AirlockException> failures = new ArrayList<>();
@@ -73,11 +86,24 @@ public final class GraphPlanner {
             return plans;
         } finally {
             pool.shutdownNow();
+            finding.shutdownNow();
         }
     }
 
     /** Plans one image. */
     public ImagePlan plan(SourceImage src) {
+        if (!referrers.enabled() || !ArtifactFinder.applies(src.store())) {
+            return plan(src, null);
+        }
+        ExecutorService finding = Executors.newFixedThreadPool(4, Workers.named("referrers"));
+        try {
+            return plan(src, new ArtifactFinder(referrers, finding));
+        } finally {
+            finding.shutdownNow();
+        }
+    }
+
+    private ImagePlan plan(SourceImage src, ArtifactFinder finder) {
         RawManifest fetched;
         try {
             fetched = src.store().fetchManifest(src.repository(), src.reference());
@@ -87,14 +113,32 @@ public final class GraphPlanner {
             }
             throw e;
         }
+        boolean finding = finder != null && referrers.enabled() && ArtifactFinder.applies(src.store());
+        // the top's artifacts are asked for while its graph is walked
+        List<Future<ArtifactFinder.Answer>> first = new ArrayList<>();
+        if (finding) {
+            first.add(finder.start(src, fetched.digest()));
+            src.rewrittenFrom().filter(d -> !d.equals(fetched.digest())).ifPresent(d -> first.add(finder.start(src, d)));
+        }
         Graph g = new Graph(src);
         RawManifest top = g.walk(fetched, Optional.empty(), 0);
         if (top == null) {
             throw new UsageException(src.name() + " has none of the platforms " + keep + " (it has " + g.seen + ")");
         }
         Optional<Digest> original = top.digest().equals(fetched.digest()) ? Optional.empty() : Optional.of(fetched.digest());
-        return new ImagePlan(src, top, original, new ArrayList<>(g.manifests.values()), new ArrayList<>(g.blobs.values()),
-                new ArrayList<>(g.platforms));
+        List<RawManifest> manifests = new ArrayList<>(g.manifests.values());
+        List<Descriptor> blobs = new ArrayList<>(g.blobs.values());
+        ArtifactFinder.Found found = ArtifactFinder.Found.NONE;
+        if (finding) {
+            List<Digest> children = manifests.stream().map(RawManifest::digest)
+                    .filter(d -> !d.equals(top.digest()) && !d.equals(fetched.digest())).toList();
+            found = finder.finish(src, first, children, g.manifests.keySet(), original.or(src::rewrittenFrom));
+            Set<Digest> have = new java.util.HashSet<>(g.manifests.keySet());
+            found.manifests().stream().filter(m -> have.add(m.digest())).forEach(manifests::add);
+            Set<Digest> haveBlobs = new java.util.HashSet<>(g.blobs.keySet());
+            found.blobs().stream().filter(b -> haveBlobs.add(b.digest())).forEach(blobs::add);
+        }
+        return new ImagePlan(src, top, original, manifests, blobs, new ArrayList<>(g.platforms), found.artifacts(), found.warnings());
     }
 
     /** Walks one image's graph. */

@@ -14,16 +14,29 @@ import java.util.Optional;
  * @param top            the top-level manifest or index, exact bytes (rewritten only by a platform filter)
  * @param originalDigest the source's top-level digest when a platform filter rewrote the index
  * @param manifests      every manifest of the graph in push order: children before the indexes
- *                       that list them, {@code top} last; each once
+ *                       that list them, {@code top}, then the attached artifacts (each after its
+ *                       subject); each once
  * @param blobs          configs and layers of all those manifests, each once, in first-use order
  * @param platforms      the platforms of the image's manifests (attestations excluded)
+ * @param artifacts      what is attached to the graph's manifests (signatures, SBOMs, ...): their
+ *                       manifests and blobs are in {@code manifests} and {@code blobs}
+ * @param warnings       one line per listed artifact that could not be carried
  */
 public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
-                        List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms) {
+                        List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms,
+                        List<Artifact> artifacts, List<String> warnings) {
     public ImagePlan {
         manifests = List.copyOf(manifests);
         blobs = List.copyOf(blobs);
         platforms = List.copyOf(platforms);
+        artifacts = List.copyOf(artifacts);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** A plan without artifacts. */
+    public ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
+                     List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms) {
+        this(source, top, originalDigest, manifests, blobs, platforms, List.of(), List.of());
     }
 
     /** Sum of the sizes of the image's blobs (shared blobs counted once per image). */

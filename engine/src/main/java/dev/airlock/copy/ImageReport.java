@@ -23,10 +23,12 @@ import java.util.Optional;
  * @param bytesMounted  blob bytes mounted from another repository of the target
  * @param blobsToPush   dry run: blobs the target lacks (else 0)
  * @param seconds       wall time for this image
+ * @param artifacts     attached artifacts (signatures, attestations, SBOMs) carried with it
+ * @param artifactNotes one line per artifact not carried, or carried without its subject
  */
 public record ImageReport(ImageReference source, ImageReference target, Optional<Digest> digest, List<Platform> platforms,
                           Status status, Optional<String> detail, long bytesUploaded, long bytesSkipped, long bytesMounted,
-                          int blobsToPush, double seconds) {
+                          int blobsToPush, double seconds, int artifacts, List<String> artifactNotes) {
     /** Outcome of one image. */
     public enum Status {
         /** Every blob and manifest is at the target and the tag points at it. */
@@ -45,6 +47,20 @@ public record ImageReport(ImageReference source, ImageReference target, Optional
         digest = digest == null ? Optional.empty() : digest;
         platforms = List.copyOf(platforms);
         detail = detail == null ? Optional.empty() : detail;
+        artifactNotes = artifactNotes == null ? List.of() : List.copyOf(artifactNotes);
+    }
+
+    /** A report without artifacts. */
+    public ImageReport(ImageReference source, ImageReference target, Optional<Digest> digest, List<Platform> platforms,
+                       Status status, Optional<String> detail, long bytesUploaded, long bytesSkipped, long bytesMounted,
+                       int blobsToPush, double seconds) {
+        this(source, target, digest, platforms, status, detail, bytesUploaded, bytesSkipped, bytesMounted, blobsToPush, seconds, 0, List.of());
+    }
+
+    /** The same report with its artifact count and notes. */
+    public ImageReport withArtifacts(int count, List<String> notes) {
+        return new ImageReport(source, target, digest, platforms, status, detail, bytesUploaded, bytesSkipped, bytesMounted,
+                blobsToPush, seconds, count, notes);
     }
 
     public boolean ok() {

@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param missingBlobs     blobs the target repository lacks
  * @param presentBlobs     blobs already there
  * @param missingManifests manifests (children, indexes, top) not yet there by digest
- * @param tagsToMove       tags that do not yet point at the top digest
+ * @param tagsToMove       tags that do not yet point at the top digest, and the tags of attached
+ *                         artifacts still to write (cosign tags, referrers tag-schema indexes)
  */
 public record PlanPreview(List<Descriptor> missingBlobs, List<Descriptor> presentBlobs, List<RawManifest> missingManifests,
                           List<String> tagsToMove) {
@@ -48,7 +49,57 @@ public record PlanPreview(List<Descriptor> missingBlobs, List<Descriptor> presen
                 tags.add(t);
             }
         }
+        tags.addAll(attachmentsToWrite(job));
         return new PlanPreview(missing, present, manifests, tags);
+    }
+
+    /**
+     * The tags the tag phase would write for the job's attached artifacts: cosign tags that do not
+     * point at their artifact, and (on a target without the referrers API) tag-schema indexes
+     * that are absent or do not list every referrer of their subject.
+     */
+    public static List<String> attachmentsToWrite(CopyJob job) {
+        List<String> out = new ArrayList<>();
+        String repo = job.targetRepository();
+        java.util.Map<dev.airlock.model.Digest, List<Artifact>> referrers = new java.util.LinkedHashMap<>();
+        for (Artifact a : job.plan().artifacts()) {
+            if (a.subjectDropped()) {
+                continue;
+            }
+            if (a.tag().isPresent()) {
+                Optional<Descriptor> d = job.target().headManifest(repo, a.tag().get());
+                if (d.isEmpty() || !d.get().digest().equals(a.digest())) {
+                    out.add(a.tag().get());
+                }
+            } else {
+                referrers.computeIfAbsent(a.subject(), k -> new ArrayList<>()).add(a);
+            }
+        }
+        if (!(job.target() instanceof dev.airlock.store.ReferrersSource rs)) {
+            return out;
+        }
+        for (var e : referrers.entrySet()) {
+            if (rs.referrersApi(repo, e.getKey()).isPresent()) {
+                continue;
+            }
+            String schema = dev.airlock.store.ReferrersSource.schemaTag(e.getKey());
+            try {
+                RawManifest index = job.target().fetchManifest(repo, schema);
+                java.util.Set<dev.airlock.model.Digest> listed = new java.util.HashSet<>();
+                if (index.view() instanceof dev.airlock.model.ImageIndex i) {
+                    i.manifests().forEach(d -> listed.add(d.digest()));
+                }
+                if (e.getValue().stream().anyMatch(a -> !listed.contains(a.digest()))) {
+                    out.add(schema);
+                }
+            } catch (dev.airlock.error.RegistryException x) {
+                if (!x.isNotFound()) {
+                    throw x;
+                }
+                out.add(schema);
+            }
+        }
+        return out;
     }
 
     public long missingBytes() {

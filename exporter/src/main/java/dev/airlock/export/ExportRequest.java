@@ -31,9 +31,11 @@ import java.util.Optional;
  * @param signer     signs bundle.json; empty writes an unsigned bundle (with a warning)
  * @param compress   zstd-compress the bundle
  * @param progress   receives progress of each phase
+ * @param referrers  which attached artifacts (signatures, attestations, SBOMs) travel with each image
  */
 public record ExportRequest(List<String> references, List<Path> imageLists, List<SourceImage> sources, List<Platform> platforms, Path output,
-                            Path cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress) {
+                            Path cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress,
+                            dev.airlock.copy.ReferrerOptions referrers) {
     public ExportRequest {
         references = List.copyOf(references);
         imageLists = List.copyOf(imageLists);
@@ -42,6 +44,7 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
         Objects.requireNonNull(output, "output");
         Objects.requireNonNull(cacheDir, "cacheDir");
         Objects.requireNonNull(progress, "progress");
+        referrers = referrers == null ? dev.airlock.copy.ReferrerOptions.ALL : referrers;
         signer = signer == null ? Optional.empty() : signer;
         if (jobs < 1 || jobs > 256) {
             throw new UsageException("jobs must be between 1 and 256, got " + jobs);
@@ -51,43 +54,47 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
     /** A request writing {@code output}: no images yet, all platforms, default cache and jobs, no progress. */
     public static ExportRequest to(Path output) {
         return new ExportRequest(List.of(), List.of(), List.of(), List.of(), output, CacheDirectory.defaultDirectory(),
-                CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE);
+                CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE, dev.airlock.copy.ReferrerOptions.ALL);
     }
 
     public ExportRequest references(List<String> refs) {
-        return new ExportRequest(refs, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(refs, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers);
     }
 
     public ExportRequest imageLists(List<Path> files) {
-        return new ExportRequest(references, files, sources, platforms, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(references, files, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers);
     }
 
     public ExportRequest sources(List<SourceImage> images) {
-        return new ExportRequest(references, imageLists, images, platforms, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(references, imageLists, images, platforms, output, cacheDir, jobs, signer, compress, progress, referrers);
     }
 
     public ExportRequest platforms(List<Platform> keep) {
-        return new ExportRequest(references, imageLists, sources, keep, output, cacheDir, jobs, signer, compress, progress);
+        return new ExportRequest(references, imageLists, sources, keep, output, cacheDir, jobs, signer, compress, progress, referrers);
     }
 
     public ExportRequest cacheDir(Path dir) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, dir, jobs, signer, compress, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, dir, jobs, signer, compress, progress, referrers);
     }
 
     public ExportRequest jobs(int n) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, n, signer, compress, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, n, signer, compress, progress, referrers);
     }
 
     public ExportRequest signer(Optional<Signer> s) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, s, compress, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, s, compress, progress, referrers);
     }
 
     public ExportRequest compress(boolean on) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, on, progress);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, on, progress, referrers);
     }
 
     public ExportRequest progress(ProgressListener p) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, p);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, p, referrers);
+    }
+
+    public ExportRequest referrers(dev.airlock.copy.ReferrerOptions r) {
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, r);
     }
 
     /** Platforms with duplicates removed (after normalisation), in the order given. */

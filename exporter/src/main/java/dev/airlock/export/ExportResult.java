@@ -43,9 +43,15 @@ public record ExportResult(List<ExportedImage> images, Path bundle, Path checksu
      * @param bytes          size of the image's blobs and manifests (shared blobs counted in each image)
      */
     public record ExportedImage(ImageReference source, Digest digest, MediaType mediaType, Optional<Digest> originalDigest,
-                                List<Platform> platforms, long bytes) {
+                                List<Platform> platforms, long bytes, int artifacts, List<String> artifactNotes) {
         public ExportedImage {
             platforms = List.copyOf(platforms);
+            artifactNotes = List.copyOf(artifactNotes);
+        }
+
+        public ExportedImage(ImageReference source, Digest digest, MediaType mediaType, Optional<Digest> originalDigest,
+                             List<Platform> platforms, long bytes) {
+            this(source, digest, mediaType, originalDigest, platforms, bytes, 0, List.of());
         }
 
         /** True when a platform filter changed the top-level digest. */

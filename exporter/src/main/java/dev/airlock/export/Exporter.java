@@ -97,8 +97,9 @@ public final class Exporter {
 
     private static List<ImagePlan> plan(List<SourceImage> images, ExportRequest request) {
         ProgressListener progress = request.progress();
-        List<ImagePlan> plans = new GraphPlanner(request.distinctPlatforms()).planAll(images, request.jobs());
+        List<ImagePlan> plans = new GraphPlanner(request.distinctPlatforms(), request.referrers()).planAll(images, request.jobs());
         for (ImagePlan p : plans) {
+            artifactNotes(p).forEach(progress::note);
             p.originalDigest().ifPresent(orig -> progress.note(p.source().name() + ": digest changed by the platform filter: "
                     + orig + " → " + p.digest() + " (index rewritten to keep " + p.platforms().size() + " of its platforms)"));
         }
@@ -177,7 +178,7 @@ public final class Exporter {
     private static WriteResult write(List<ImagePlan> plans, List<Descriptor> order, ArrivalGate gate, ExportRequest request) {
         List<BundleImage> images = new ArrayList<>();
         for (ImagePlan p : plans) {
-            images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest()));
+            images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest(), bundleArtifacts(p)));
         }
         // bundle.json says which images use each blob, so an import can stream a .tar.zst once
         WriteOptions options = WriteOptions.defaults().withImageGraphs(plans.stream().map(ImagePlan::digests).toList());
@@ -246,7 +247,7 @@ public final class Exporter {
             ImagePlan p = plans.get(i);
             long manifestBytes = p.manifests().stream().mapToLong(RawManifest::size).sum();
             images.add(new ExportResult.ExportedImage(p.source().name(), p.digest(), p.top().mediaType(), p.originalDigest(),
-                    p.platforms(), p.blobBytes() + manifestBytes));
+                    p.platforms(), p.blobBytes() + manifestBytes, p.artifacts().size(), artifactNotes(p)));
             fetched += outcomes.get(i).bytesPushed();
             cached += outcomes.get(i).bytesSkipped();
         }
@@ -255,6 +256,29 @@ public final class Exporter {
         return new ExportResult(images, written.bundle(), written.checksumFile(), written.sha256(), written.bytes(),
                 blobs.size(), unique, fetched, cached, request.signer().isPresent(),
                 request.signer().map(s -> s.fingerprint()), took);
+    }
+
+    /** bundle.json's record of what is attached to the image. */
+    private static List<dev.airlock.bundle.BundleArtifact> bundleArtifacts(ImagePlan p) {
+        List<dev.airlock.bundle.BundleArtifact> out = new ArrayList<>();
+        for (dev.airlock.copy.Artifact a : p.artifacts()) {
+            out.add(new dev.airlock.bundle.BundleArtifact(a.subject(), a.digest(), a.manifest().mediaType(), a.artifactType(), a.foundBy(),
+                    a.subjectDropped()));
+        }
+        return out;
+    }
+
+    /** One warning line per listed artifact that is not carried, and per artifact carried without its subject. */
+    static List<String> artifactNotes(ImagePlan p) {
+        List<String> out = new ArrayList<>();
+        p.warnings().forEach(w -> out.add("warning: " + w));
+        for (dev.airlock.copy.Artifact a : p.artifacts()) {
+            if (a.subjectDropped()) {
+                out.add("warning: " + p.source().name() + ": artifact " + a.digest() + " (" + a.artifactType() + ", " + a.foundBy()
+                        + ") is attached to the source index " + a.subject() + ", which the platform filter rewrote: it is carried without its subject");
+            }
+        }
+        return out;
     }
 
     private static void checkOutput(Path output) {

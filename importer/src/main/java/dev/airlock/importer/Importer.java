@@ -9,6 +9,8 @@ import dev.airlock.copy.CopyOptions;
 import dev.airlock.copy.CopyResult;
 import dev.airlock.copy.GraphCopier;
 import dev.airlock.copy.GraphPlanner;
+import dev.airlock.copy.ReferrerOptions;
+import dev.airlock.bundle.BundleArtifacts;
 import dev.airlock.copy.ImageOutcome;
 import dev.airlock.copy.ImagePlan;
 import dev.airlock.copy.ImageReport;
@@ -115,7 +117,7 @@ public final class Importer {
                 return streamOnce(request, archive, signature, t0);
             }
             ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
-            List<CopyJob> jobs = jobs(request, images, plan(source, images, request.jobs()));
+            List<CopyJob> jobs = jobs(request, images, plan(source, archive.manifest(), request.jobs()));
             List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
             boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
             if (request.dryRun() || upToDate) {
@@ -179,7 +181,7 @@ public final class Importer {
                     content = new ByteArrayInputStream(bytes);
                 }
                 sink.blob(d, to, content);
-            }, ProgressListener.NONE), () -> plan(heads, images, request.jobs()));
+            }, ProgressListener.NONE), () -> plan(heads, archive.manifest(), request.jobs()));
         } catch (AirlockException e) {
             // the bundle itself failed (a verification failure of the stream): nothing is tagged
             throw failed(request, images, null, e, signature, t0);
@@ -200,6 +202,9 @@ public final class Importer {
     }
 
     private static boolean tagsInPlace(CopyJob job) {
+        if (!PlanPreview.attachmentsToWrite(job).isEmpty()) {
+            return false;
+        }
         for (String tag : job.tags()) {
             Optional<Descriptor> current = job.target().headManifest(job.targetRepository(), tag);
             if (current.isEmpty() || !current.get().digest().equals(job.plan().digest())) {
@@ -209,13 +214,18 @@ public final class Importer {
         return true;
     }
 
-    /** Plans every image from the bundle (or from the manifests and configs kept while it streamed). */
-    private static List<ImagePlan> plan(ImageSource source, List<BundleImage> images, int jobs) {
+    /**
+     * Plans every image from the bundle (or from the manifests and configs kept while it streamed),
+     * with the artifacts bundle.json lists for it.
+     */
+    private static List<ImagePlan> plan(ImageSource bundle, BundleManifest manifest, int jobs) {
+        List<BundleImage> images = manifest.images();
+        ImageSource source = BundleArtifacts.of(bundle, manifest);
         List<SourceImage> sources = new ArrayList<>();
         for (BundleImage img : images) {
-            sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString()));
+            sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString(), img.originalDigest()));
         }
-        List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, jobs);
+        List<ImagePlan> plans = new GraphPlanner(List.of(), ReferrerOptions.REQUIRED).planAll(sources, jobs);
         for (int i = 0; i < images.size(); i++) {
             if (!plans.get(i).digest().equals(images.get(i).digest())) {
                 throw new InternalException("planned " + plans.get(i).digest() + " for " + images.get(i).source() + ", bundle says "
@@ -230,16 +240,20 @@ public final class Importer {
                                 String signature, long t0) {
         Optional<AirlockException> failure = copied.failure();
         if (failure.isEmpty()) {
+            List<List<String>> notes = new ArrayList<>();
             try {
                 for (ImageOutcome o : copied.outcomes()) {
-                    copier.tag(o);
+                    List<String> n = copier.tag(o);
+                    n.forEach(line -> progress.note("warning: " + line));
+                    notes.add(n);
                 }
             } catch (AirlockException e) {
                 throw failed(request, images, copied, e, signature, t0);
             }
             List<ImageReport> reports = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
-                reports.add(report(request, images.get(i), Status.OK, Optional.empty(), copied.outcomes().get(i)));
+                reports.add(report(request, images.get(i), Status.OK, Optional.empty(), copied.outcomes().get(i))
+                        .withArtifacts(copied.outcomes().get(i).job().plan().artifacts().size(), notes.get(i)));
             }
             return new ImportResult(request.bundle(), signature, request.mapping().toString(), false, false, true, reports, seconds(t0));
         }

@@ -61,7 +61,7 @@ public final class Syncer {
         long started = System.nanoTime();
         // two images onto one target tag: refused before anything is pushed
         request.mapping().checkDistinct(request.images());
-        GraphPlanner planner = new GraphPlanner(request.platforms());
+        GraphPlanner planner = new GraphPlanner(request.platforms(), request.referrers());
         GraphCopier copier = new GraphCopier(new CopyOptions(request.jobs(), false, false, progress));
         List<ImageReport> reports = new ArrayList<>();
         List<AirlockException> failures = new ArrayList<>();
@@ -98,6 +98,9 @@ public final class Syncer {
         ImagePlan plan = null;
         try {
             plan = planner.plan(SourceImage.of(src, sources.apply(src.registry())));
+            List<String> notes = new ArrayList<>();
+            plan.warnings().forEach(notes::add);
+            notes.forEach(n -> progress.note("warning: " + n));
             CopyJob job = new CopyJob(plan, target, dst.repository(), dst.tag().isEmpty() ? List.of() : List.of(dst.tag()));
             if (dryRun) {
                 PlanPreview p = PlanPreview.of(job);
@@ -106,12 +109,15 @@ public final class Syncer {
             }
             ImageOutcome out = copier.copy(List.of(job)).outcomes().get(0);
             if (out.ok()) {
-                copier.tag(out);
+                List<String> attached = copier.tag(out);
+                attached.forEach(n -> progress.note("warning: " + n));
+                notes.addAll(attached);
             } else {
                 throw out.failure().get();
             }
             return new Attempt(new ImageReport(src, dst, Optional.of(plan.digest()), plan.platforms(), Status.OK, Optional.empty(),
-                    out.bytesPushed(), out.bytesSkipped(), out.bytesMounted(), 0, secondsSince(t0)), Optional.empty());
+                    out.bytesPushed(), out.bytesSkipped(), out.bytesMounted(), 0, secondsSince(t0))
+                    .withArtifacts(plan.artifacts().size(), notes), Optional.empty());
         } catch (AirlockException e) {
             return new Attempt(new ImageReport(src, dst, plan == null ? Optional.empty() : Optional.of(plan.digest()),
                     plan == null ? List.of() : plan.platforms(), Status.FAILED, Optional.of(oneLine(e.getMessage())),

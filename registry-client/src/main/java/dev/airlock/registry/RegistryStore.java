@@ -14,6 +14,8 @@ import dev.airlock.model.ManifestView;
 import dev.airlock.model.MediaType;
 import dev.airlock.model.RawManifest;
 import dev.airlock.store.ImageStore;
+import dev.airlock.store.ReferrersSource;
+import dev.airlock.store.TagLister;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -39,7 +41,7 @@ import java.util.regex.Pattern;
  * }
  * }</pre>
  */
-public final class RegistryStore implements ImageStore {
+public final class RegistryStore implements ImageStore, ReferrersSource, TagLister {
     /** The Accept header for manifests: OCI and Docker image manifests and indexes. */
     public static final String MANIFEST_ACCEPT = String.join(", ", MediaType.OCI_INDEX.value(), MediaType.OCI_MANIFEST.value(),
             MediaType.DOCKER_MANIFEST_LIST.value(), MediaType.DOCKER_MANIFEST.value());
@@ -50,6 +52,8 @@ public final class RegistryStore implements ImageStore {
 
     private final String host;
     private final RegistryHttp http;
+    /** Set once the registry answered a referrers request as a registry without the API does. */
+    private final java.util.concurrent.atomic.AtomicBoolean noReferrersApi = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicInteger uploadResumes = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger uploadRestarts = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -334,6 +338,7 @@ public final class RegistryStore implements ImageStore {
     // ---------------------------------------------------------------- tags, referrers
 
     /** Every tag of a repository, following {@code Link} pagination; empty for an unknown repository. */
+    @Override
     public List<String> listTags(String repository) {
         return listTags(repository, 0);
     }
@@ -415,24 +420,7 @@ public final class RegistryStore implements ImageStore {
      * {@code artifactType} when it is not empty.
      */
     public List<Descriptor> referrers(String repository, Digest subject, String artifactType) {
-        checkRepository(repository);
-        String action = "listing referrers of " + subject + " in " + host + "/" + repository;
-        String q = artifactType == null || artifactType.isEmpty() ? "" : "?artifactType=" + enc(artifactType);
-        RegistryHttp.Request req = new RegistryHttp.Request("GET", http.uri("/v2/" + repository + "/referrers/" + subject + q), action)
-                .header("Accept", MediaType.OCI_INDEX.value()).scopes(pull(repository));
-        List<Descriptor> found;
-        try (RegistryHttp.Response r = http.send(req)) {
-            String ct = r.header("Content-Type").map(RegistryStore::baseType).orElse("");
-            if (r.status == 200 && ct.equals(MediaType.OCI_INDEX.value())) {
-                byte[] bytes = r.readBody(Json.MAX_DOCUMENT_BYTES, action);
-                found = entries(RawManifest.of(MediaType.OCI_INDEX, bytes));
-            } else if (r.status == 404 || r.status == 200 || r.status == 400 || r.status == 405) {
-                r.close();
-                found = fallbackReferrers(repository, subject);
-            } else {
-                throw RegistryHttp.failure(action, r);
-            }
-        }
+        List<Descriptor> found = referrersApi(repository, subject).orElseGet(() -> fallbackReferrers(repository, subject));
         if (artifactType == null || artifactType.isEmpty()) {
             return found;
         }
@@ -446,9 +434,37 @@ public final class RegistryStore implements ImageStore {
         return filtered;
     }
 
+    /**
+     * The OCI referrers API's list for {@code subject}, or empty when the registry has no such API
+     * (404, 400 or 405, or an answer that is not an OCI index, as Distribution 2.8 gives): that is
+     * remembered, so later calls ask nothing. The registry's own errors (auth, 5xx) are thrown.
+     */
+    @Override
+    public Optional<List<Descriptor>> referrersApi(String repository, Digest subject) {
+        checkRepository(repository);
+        if (noReferrersApi.get()) {
+            return Optional.empty();
+        }
+        String action = "listing referrers of " + subject + " in " + host + "/" + repository;
+        RegistryHttp.Request req = new RegistryHttp.Request("GET", http.uri("/v2/" + repository + "/referrers/" + subject), action)
+                .header("Accept", MediaType.OCI_INDEX.value()).scopes(pull(repository));
+        try (RegistryHttp.Response r = http.send(req)) {
+            String ct = r.header("Content-Type").map(RegistryStore::baseType).orElse("");
+            if (r.status == 200 && ct.equals(MediaType.OCI_INDEX.value())) {
+                byte[] bytes = r.readBody(Json.MAX_DOCUMENT_BYTES, action);
+                return Optional.of(entries(RawManifest.of(MediaType.OCI_INDEX, bytes)));
+            }
+            if (r.status == 404 || r.status == 200 || r.status == 400 || r.status == 405) {
+                noReferrersApi.set(true);
+                return Optional.empty();
+            }
+            throw RegistryHttp.failure(action, r);
+        }
+    }
+
     /** The tag the referrers fallback scheme uses for a subject: {@code sha256-<hex>}. */
     public static String referrersTag(Digest subject) {
-        return subject.algorithm() + "-" + subject.hex();
+        return ReferrersSource.schemaTag(subject);
     }
 
     private List<Descriptor> fallbackReferrers(String repository, Digest subject) {
