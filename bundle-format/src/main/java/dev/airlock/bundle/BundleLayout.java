@@ -14,7 +14,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
  * {@code index.json}, {@code blobs/sha256/<64 hex>}; all regular files.
  */
 public final class BundleLayout {
-    public static final int FORMAT_VERSION = 1;
+    /** The newest bundle format this Airlock reads and writes (2: deltas); a full bundle is written as 1. */
+    public static final int FORMAT_VERSION = 2;
     public static final String OCI_LAYOUT = "oci-layout";
     public static final String BUNDLE_JSON = "airlock/bundle.json";
     public static final String SIGNATURE = "airlock/bundle.json.sig";

@@ -16,6 +16,8 @@ public final class ExitCodes {
     public static final int IO = 5;
     /** Some images of a multi-image job failed while others completed (sync without --fail-fast). */
     public static final int PARTIAL = 6;
+    /** A delta bundle relies on content the target registry does not hold (nothing was pushed). */
+    public static final int TARGET_LACKS = 8;
 
     private ExitCodes() {
     }

@@ -44,10 +44,22 @@ public final class GraphPlanner {
     private static final String REF_DIGEST = "vnd.docker.reference.digest";
 
     private final List<Platform> keep;
+    private final Set<Digest> external;
 
     /** @param keep platforms to keep; empty keeps every platform (and every attestation) */
     public GraphPlanner(List<Platform> keep) {
+        this(keep, Set.of());
+    }
+
+    /**
+     * @param keep     platforms to keep; empty keeps every platform (and every attestation)
+     * @param external digests that are not to be read (a delta relies on them at the target):
+     *                 neither fetched nor descended into, recorded in {@link ImagePlan#required()};
+     *                 no platform filter applies below them
+     */
+    public GraphPlanner(List<Platform> keep, Set<Digest> external) {
         this.keep = List.copyOf(keep);
+        this.external = Set.copyOf(external);
     }
 
     /** Plans every image, in parallel; throws {@link PlanException} listing every image that failed. */
@@ -88,13 +100,17 @@ public final class GraphPlanner {
             throw e;
         }
         Graph g = new Graph(src);
+        if (external.contains(fetched.digest())) {
+            // the whole image is external: its top's bytes (read where the caller pointed) and nothing else
+            return new ImagePlan(src, fetched, Optional.empty(), List.of(), List.of(), List.of(), List.of(fetched.descriptor()));
+        }
         RawManifest top = g.walk(fetched, Optional.empty(), 0);
         if (top == null) {
             throw new UsageException(src.name() + " has none of the platforms " + keep + " (it has " + g.seen + ")");
         }
         Optional<Digest> original = top.digest().equals(fetched.digest()) ? Optional.empty() : Optional.of(fetched.digest());
         return new ImagePlan(src, top, original, new ArrayList<>(g.manifests.values()), new ArrayList<>(g.blobs.values()),
-                new ArrayList<>(g.platforms));
+                new ArrayList<>(g.platforms), new ArrayList<>(g.required.values()));
     }
 
     /** Walks one image's graph. */
@@ -102,6 +118,7 @@ public final class GraphPlanner {
         private final SourceImage src;
         private final Map<Digest, RawManifest> manifests = new LinkedHashMap<>();
         private final Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
+        private final Map<Digest, Descriptor> required = new LinkedHashMap<>();
         private final Set<Platform> platforms = new LinkedHashSet<>();
         private final Set<Platform> seen = new LinkedHashSet<>();
 
@@ -119,6 +136,16 @@ public final class GraphPlanner {
             }
             ManifestView view = m.view();
             if (view instanceof ImageManifest im) {
+                if (external.contains(im.config().digest())) {
+                    // the config is at the target: the index entry's claim is what is known here
+                    claimed.filter(p -> !p.isUnknown()).ifPresent(p -> {
+                        seen.add(p);
+                        platforms.add(p);
+                    });
+                    im.blobs().forEach(b -> (external.contains(b.digest()) ? required : blobs).putIfAbsent(b.digest(), plain(b)));
+                    manifests.putIfAbsent(m.digest(), m);
+                    return m;
+                }
                 Platform actual = checkConfig(im, m.digest(), claimed);
                 if (actual != null && !actual.isUnknown()) {
                     seen.add(actual);
@@ -127,7 +154,13 @@ public final class GraphPlanner {
                     }
                     platforms.add(actual);
                 }
-                im.blobs().forEach(b -> blobs.putIfAbsent(b.digest(), b));
+                im.blobs().forEach(b -> {
+                    if (external.contains(b.digest())) {
+                        required.putIfAbsent(b.digest(), plain(b));
+                    } else {
+                        blobs.putIfAbsent(b.digest(), b);
+                    }
+                });
                 manifests.putIfAbsent(m.digest(), m);
                 return m;
             }
@@ -141,6 +174,13 @@ public final class GraphPlanner {
                 Descriptor e = entries.get(i);
                 if (e.digest().equals(m.digest())) {
                     throw new InvalidContentException(src.name() + ": index " + m.digest() + " lists itself");
+                }
+                if (external.contains(e.digest())) {
+                    required.putIfAbsent(e.digest(), plain(e));
+                    e.platform().filter(p -> !p.isUnknown()).ifPresent(platforms::add);
+                    kept.add(i);
+                    keptDigests.add(e.digest());
+                    continue;
                 }
                 if (!keep.isEmpty() && isAttestation(e)) {
                     attestations.put(e.digest(), i);
@@ -211,6 +251,11 @@ public final class GraphPlanner {
             }
             return claimed.orElse(actual);
         }
+    }
+
+    /** The descriptor without platform or annotations. */
+    private static Descriptor plain(Descriptor d) {
+        return Descriptor.of(d.mediaType(), d.digest(), d.size());
     }
 
     private static boolean isAttestation(Descriptor e) {

@@ -17,13 +17,30 @@ import java.util.Optional;
  *                       that list them, {@code top} last; each once
  * @param blobs          configs and layers of all those manifests, each once, in first-use order
  * @param platforms      the platforms of the image's manifests (attestations excluded)
+ * @param required       items of the graph that are external (a delta relies on them at the
+ *                       target): neither fetched nor descended into, and not in {@code manifests}
+ *                       or {@code blobs}; when the top itself is external, it is the only one and
+ *                       {@code manifests} and {@code blobs} are empty ({@code top} then holds the
+ *                       bytes read from where the planner was told to find them)
  */
 public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
-                        List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms) {
+                        List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms, List<Descriptor> required) {
     public ImagePlan {
         manifests = List.copyOf(manifests);
         blobs = List.copyOf(blobs);
         platforms = List.copyOf(platforms);
+        required = List.copyOf(required);
+    }
+
+    /** A plan with nothing external. */
+    public ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
+                     List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms) {
+        this(source, top, originalDigest, manifests, blobs, platforms, List.of());
+    }
+
+    /** True when the top manifest itself is external (the whole image is at the target). */
+    public boolean topExternal() {
+        return manifests.isEmpty() && required.stream().anyMatch(d -> d.digest().equals(top.digest()));
     }
 
     /** Sum of the sizes of the image's blobs (shared blobs counted once per image). */
