@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
                 InspectCommand.class,
                 ImportCommand.class,
                 SyncCommand.class,
+                ReceiptCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {
@@ -38,7 +39,8 @@ import picocli.CommandLine.Spec;
                 "",
                 "Run 'airlock COMMAND --help' for the options of a command.",
                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 verification failed,",
-                "4 registry error, 5 local I/O error, 6 partial success (some images failed).",
+                "4 registry error, 5 local I/O error, 6 partial success (some images failed),",
+                "8 the target lacks what a delta bundle relies on (nothing pushed).",
         })
 public final class Airlock implements Runnable {
 

@@ -1,5 +1,7 @@
 package dev.airlock.cli;
 
+import dev.airlock.sign.TrustPolicy;
+
 import dev.airlock.error.UsageException;
 import dev.airlock.export.CacheDirectory;
 import dev.airlock.export.ExportRequest;
@@ -76,6 +78,18 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--compress", paramLabel = "ALGO", description = "Compress the bundle: zstd (also implied by an output name ending in .zst).")
     String compress;
 
+    @Option(names = "--since", paramLabel = "RECEIPT",
+            description = "Write a delta: leave out what this receipt of the target ('airlock import --receipt', 'airlock receipt') "
+                    + "says it holds. Repeatable (the union counts). Needs --trust or --allow-unsigned-receipt.")
+    List<Path> since = new ArrayList<>();
+
+    @Option(names = "--trust", paramLabel = "PUB_OR_CERT",
+            description = "A PEM public key or certificate whose receipt signatures are trusted (repeatable; with --since).")
+    List<Path> receiptTrust = new ArrayList<>();
+
+    @Option(names = "--allow-unsigned-receipt", description = "Accept a --since receipt that is unsigned or signed by a key not given with --trust.")
+    boolean allowUnsignedReceipt;
+
     @Option(names = "--cache", paramLabel = "DIR", description = "Blob cache directory (default: $XDG_CACHE_HOME/airlock/blobs or ~/.cache/airlock/blobs).")
     Path cache;
 
@@ -106,6 +120,14 @@ final class ExportCommand implements Callable<Integer> {
         ExportRequest request = ExportRequest.to(output).references(references).imageLists(imageLists)
                 .platforms(platforms.platforms()).jobs(jobs.jobs()).signer(signer).compress(compress != null)
                 .cacheDir(cache != null ? cache : CacheDirectory.defaultDirectory());
+        if (!since.isEmpty()) {
+            if (receiptTrust.isEmpty() && !allowUnsignedReceipt) {
+                throw new UsageException("--since needs --trust KEY_OR_CERT (the secured side's key) or --allow-unsigned-receipt");
+            }
+            request = request.since(since, TrustPolicy.fromFiles(receiptTrust, allowUnsignedReceipt));
+        } else if (!receiptTrust.isEmpty() || allowUnsignedReceipt) {
+            throw new UsageException("--trust and --allow-unsigned-receipt apply to --since receipts; give --since RECEIPT");
+        }
         if (references.isEmpty() && imageLists.isEmpty() && dockerArchives.isEmpty()) {
             throw new UsageException("nothing to export: give image references, -f LIST or --docker-archive FILE");
         }
@@ -132,8 +154,11 @@ final class ExportCommand implements Callable<Integer> {
     private static void print(ExportResult r, PrintWriter out) {
         out.printf("Exported %d image(s) to %s: %s, %d blobs, %s%n", r.images().size(), r.bundle(), size(r.bundleBytes()), r.blobs(),
                 r.signed() ? "signed by " + r.signer().orElse("?") : "NOT SIGNED");
+        r.delta().ifPresent(d -> out.printf("Delta against %d receipt(s) (%s): relies on %d item(s), %s, at the target%n",
+                d.basedOn().size(), d.basedOn().stream().map(b -> b.receiptId().toString()).collect(Collectors.joining(", ")),
+                d.requiredItems(), size(d.requiredBytes())));
         for (ExportedImage i : r.images()) {
-            out.printf("  %s  %s  %s  %s%n", i.source(), i.digest(), size(i.bytes()),
+            out.printf("  %s  %s  %s  %s%n", i.source(), i.digest(), i.alreadyPresent() ? "already present" : size(i.bytes()),
                     i.platforms().stream().map(Platform::toString).collect(Collectors.joining(",")));
             i.originalDigest().ifPresent(orig -> out.printf("    digest changed by --platform: %s → %s%n", orig, i.digest()));
         }
@@ -148,15 +173,21 @@ final class ExportCommand implements Callable<Integer> {
 
     /** The {@code --report} JSON. */
     record Report(boolean ok, String bundle, String sha256, long bytes, boolean signed, Optional<String> signer, List<Image> images,
-                  int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, double seconds) {
-        record Image(String source, Digest digest, String mediaType, Optional<Digest> originalDigest, List<String> platforms, long bytes) {
+                  int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, double seconds, Optional<Delta> delta) {
+        record Image(String source, Digest digest, String mediaType, Optional<Digest> originalDigest, List<String> platforms, long bytes,
+                     boolean alreadyPresent) {
+        }
+
+        record Delta(List<String> basedOn, int requiredItems, long requiredBytes) {
         }
 
         static Report of(ExportResult r) {
             List<Image> images = r.images().stream().map(i -> new Image(i.source().toString(), i.digest(), i.mediaType().value(),
-                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes())).toList();
+                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes(), i.alreadyPresent())).toList();
             return new Report(true, r.bundle().toString(), r.bundleSha256().hex(), r.bundleBytes(), r.signed(), r.signer(), images,
-                    r.blobs(), r.uniqueBytes(), r.fetchedBytes(), r.cachedBytes(), r.duration().toMillis() / 1000.0);
+                    r.blobs(), r.uniqueBytes(), r.fetchedBytes(), r.cachedBytes(), r.duration().toMillis() / 1000.0,
+                    r.delta().map(d -> new Delta(d.basedOn().stream().map(b -> b.receiptId().toString()).toList(), d.requiredItems(),
+                            d.requiredBytes())));
         }
     }
 }

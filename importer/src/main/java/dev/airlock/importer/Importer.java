@@ -3,6 +3,11 @@ package dev.airlock.importer;
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleManifest;
+import dev.airlock.bundle.WriteOptions;
+import dev.airlock.model.Digest;
+import dev.airlock.receipt.Receipt;
+import dev.airlock.receipt.ReceiptFiles;
+import java.util.Set;
 import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.CopyJob;
 import dev.airlock.copy.CopyOptions;
@@ -90,16 +95,33 @@ public final class Importer {
     public ImportResult run(ImportRequest request) {
         long t0 = System.nanoTime();
         try (BundleArchive archive = opener.apply(request.bundle(), request.trust())) {
+            ImportResult result = run(request, archive, t0);
+            if (request.receipt().isPresent() && !request.dryRun()) {
+                ImportRequest.ReceiptOutput out = request.receipt().get();
+                Receipt r = new ReceiptMaker(target, request.mapping(), request.jobs(), progress).make(
+                        archive.images().stream().map(BundleImage::source).toList(), List.of(archive.manifest().bundleId()),
+                        WriteOptions.defaults().tool().version());
+                ReceiptFiles.write(out.file(), r, out.signer());
+            }
+            return result;
+        }
+    }
+
+    private ImportResult run(ImportRequest request, BundleArchive archive, long t0) {
+        {
             String signature = archive.signature().describe();
             if (archive.signature().status() != SignatureInfo.Status.TRUSTED) {
                 progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
             }
             List<BundleImage> images = archive.images();
+            // a delta: everything it relies on must be at the target before anything is uploaded
+            Set<Digest> external = new TargetRequirements(archive, target, request.mapping(), request.jobs(), progress)
+                    .check(request.dryRun());
             if (!archive.randomAccess() && !request.dryRun()) {
-                return streamOnce(request, archive, signature, t0);
+                return streamOnce(request, archive, signature, t0, external);
             }
             ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
-            List<CopyJob> jobs = jobs(request, images, plan(source, images, request.jobs()));
+            List<CopyJob> jobs = jobs(request, images, plan(request, source, images, external));
             List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
             boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
             if (request.dryRun() || upToDate) {
@@ -135,7 +157,7 @@ public final class Importer {
      * each manifest and checked the routing before handing it over); the plans are made from the
      * kept manifests and configs when the stream has ended, then tags.
      */
-    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0) {
+    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0, Set<Digest> external) {
         List<BundleImage> images = archive.images();
         List<GraphCopier.Destination> destinations = new ArrayList<>();
         for (BundleImage img : images) {
@@ -162,7 +184,7 @@ public final class Importer {
                     content = new ByteArrayInputStream(bytes);
                 }
                 sink.blob(d, to, content);
-            }, ProgressListener.NONE), () -> plan(heads, images, request.jobs()));
+            }, ProgressListener.NONE), () -> plan(request, heads, images, external));
         } catch (AirlockException e) {
             // the bundle itself failed (a verification failure of the stream): nothing is tagged
             throw failed(request, images, null, e, signature, t0);
@@ -192,13 +214,23 @@ public final class Importer {
         return true;
     }
 
-    /** Plans every image from the bundle (or from the manifests and configs kept while it streamed). */
-    private static List<ImagePlan> plan(ImageSource source, List<BundleImage> images, int jobs) {
+    /**
+     * Plans every image from the bundle (or from the manifests and configs kept while it streamed).
+     * A delta's required items are external: not read, not descended into. An image whose top is
+     * required is planned from the target: its top's bytes are read back from there by digest
+     * (verified), so that its tag can be written.
+     */
+    private List<ImagePlan> plan(ImportRequest request, ImageSource source, List<BundleImage> images, Set<Digest> external) {
         List<SourceImage> sources = new ArrayList<>();
         for (BundleImage img : images) {
-            sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString()));
+            if (external.contains(img.digest())) {
+                String repo = request.mapping().map(img.source()).repository();
+                sources.add(new SourceImage(img.source(), target, repo, img.digest().toString()));
+            } else {
+                sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString()));
+            }
         }
-        List<ImagePlan> plans = new GraphPlanner(List.of()).planAll(sources, jobs);
+        List<ImagePlan> plans = new GraphPlanner(List.of(), external).planAll(sources, request.jobs());
         for (int i = 0; i < images.size(); i++) {
             if (!plans.get(i).digest().equals(images.get(i).digest())) {
                 throw new InternalException("planned " + plans.get(i).digest() + " for " + images.get(i).source() + ", bundle says "
