@@ -279,7 +279,10 @@ final class GraphChecker {
             throw new VerificationException(where + ": " + user + " references " + r.digest() + " with size " + r.size()
                     + " but the bundle's " + (required(r.digest()) ? "required item" : "blob") + " has " + size + " bytes");
         }
-        if (required(r.digest()) && !r.mediaType().equals(listedType.get(r.digest()))) {
+        // a required manifest must be referenced under its own type; a layer's bytes may be referenced as a Docker and an
+        // OCI layer by different images (as a carried blob may), so only its size is compared
+        if (required(r.digest()) && (r.mediaType().isManifest() || listedType.get(r.digest()).isManifest())
+                && !r.mediaType().equals(listedType.get(r.digest()))) {
             throw new VerificationException(where + ": " + user + " references " + r.digest() + " as " + r.mediaType()
                     + " but bundle.json requires it as " + listedType.get(r.digest()));
         }
