@@ -258,6 +258,23 @@ class DeltaCommandTest {
     }
 
     @Test
+    void againstBothReceiptsEveryImageIsAlreadyPresentAndCostsNoBytes() throws Exception {
+        assertEquals(0, deltaImport.code(), deltaImport.err());
+        Path none = tmp.resolve("nothing-new.tar");
+        CliRun e = export(none, refsAfter, "--since", receipt1.toString(), "--since", receipt2.toString(), "--trust", site.publicKey().toString());
+        assertEquals(0, e.code(), e.err());
+        assertEquals(refsAfter.size(), e.out().lines().filter(l -> l.contains("already present")).count(), e.out());
+        JsonNode bj = bundleJson(none);
+        assertEquals(2, bj.get("files").size(), "only oci-layout and index.json");
+        assertEquals(refsAfter.size(), bj.get("requires").size(), "only the tops");
+        assertEquals(2, bj.get("basedOn").size());
+        // importing it only checks and tags: everything is there already
+        CliRun i = CliRun.of("import", none.toString(), "--to", dst.host() + "/mirror", "--trust", ops.publicKey().toString(), "-q");
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("already complete, nothing written"), i.out());
+    }
+
+    @Test
     void aDeltaIntoAnEmptyRegistryFailsBeforeAnyUpload() {
         for (String dry : new String[] {"--dry-run", "-q"}) {
             CliRun r = CliRun.of("import", delta.toString(), "--to", empty.host() + "/mirror", "--trust", ops.publicKey().toString(), dry);
