@@ -7,7 +7,9 @@ import dev.airlock.model.ImageReference;
 import dev.airlock.model.TargetMapping;
 import dev.airlock.receipt.Receipt;
 import dev.airlock.receipt.ReceiptFiles;
+import dev.airlock.registry.RegistryOptions;
 import dev.airlock.registry.RegistryStore;
+import dev.airlock.registry.TransportOptions;
 import dev.airlock.sign.Signer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -77,7 +79,11 @@ public final class ReceiptCommand implements Callable<Integer> {
         TargetMapping mapping = TargetMapping.parse(from, keepHost.keepHost());
         Optional<Signer> signer = Optional.ofNullable(signKey).map(k -> Signer.load(k, Optional.ofNullable(signCert)));
         Receipt r;
-        try (RegistryStore target = RegistryStore.open(mapping.registry(), registry.toOptions());
+        RegistryOptions options = registry.toOptions();
+        TransportOptions transport = options.transport();
+        // every parallel HEAD holds one request slot
+        options = options.withTransport(transport.withMaxConcurrentRequests(Math.max(transport.maxConcurrentRequests(), jobs.jobs() + 2)));
+        try (RegistryStore target = RegistryStore.open(mapping.registry(), options);
              ProgressRenderer p = progress.start()) {
             r = new ReceiptMaker(target, mapping, jobs.jobs(), p).make(refs, List.of(), Version.get());
         }

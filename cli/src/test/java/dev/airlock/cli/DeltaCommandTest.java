@@ -57,6 +57,9 @@ class DeltaCommandTest {
     static RegistryProcess dst;
     static RegistryProcess empty;
     static RegistryProcess bySkopeo;
+    static RegistryProcess second;
+    static Path full1;
+    static CliRun deltaDryRun;
     static RegistryStore srcStore;
     static RegistryStore dstStore;
     static KeyGen.Result ops;
@@ -77,6 +80,7 @@ class DeltaCommandTest {
         dst = RegistryProcess.start();
         empty = RegistryProcess.start();
         bySkopeo = RegistryProcess.start();
+        second = RegistryProcess.start();
         srcStore = RegistryStore.open(src.host(), RegistryOptions.anonymous());
         dstStore = RegistryStore.open(dst.host(), RegistryOptions.anonymous());
         ops = KeyGen.generate(tmp.resolve("ops"), Optional.empty());
@@ -93,7 +97,7 @@ class DeltaCommandTest {
         push(cfg1, "team/cfg");
         before.addAll(List.of(app1, db1, web1, cfg1));
         List<String> refs1 = List.of(ref("team/app:1.0"), ref("team/db:1.0"), ref("team/web:1.0"), ref("team/cfg:stable"));
-        Path full1 = tmp.resolve("first.tar");
+        full1 = tmp.resolve("first.tar");
         CliRun e1 = export(full1, refs1);
         assertEquals(0, e1.code(), e1.err());
         receipt1 = tmp.resolve("site.receipt");
@@ -126,14 +130,14 @@ class DeltaCommandTest {
         deltaExport = export(delta, refsAfter, "--since", receipt1.toString(), "--trust", site.publicKey().toString());
         assertEquals(0, deltaExport.code(), deltaExport.err());
         receipt2 = tmp.resolve("site2.receipt");
-        // into an empty registry first (must fail, nothing pushed), then into the target
+        deltaDryRun = CliRun.of("import", delta.toString(), "--to", dst.host() + "/mirror", "--trust", ops.publicKey().toString(), "--dry-run");
         deltaImport = CliRun.of("import", delta.toString(), "--to", dst.host() + "/mirror", "--trust", ops.publicKey().toString(),
                 "--receipt", receipt2.toString(), "--sign-key", site.privateKey().toString(), "-q");
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {srcStore, dstStore, src, dst, empty, bySkopeo}) {
+        for (AutoCloseable c : new AutoCloseable[] {srcStore, dstStore, src, dst, empty, bySkopeo, second}) {
             try {
                 if (c != null) {
                     c.close();
@@ -272,6 +276,31 @@ class DeltaCommandTest {
         CliRun i = CliRun.of("import", none.toString(), "--to", dst.host() + "/mirror", "--trust", ops.publicKey().toString(), "-q");
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("already complete, nothing written"), i.out());
+    }
+
+    @Test
+    void aDryRunIntoTheTargetFindsEverythingItReliesOn() {
+        assertEquals(0, deltaDryRun.code(), deltaDryRun.out() + deltaDryRun.err());
+        assertTrue(deltaDryRun.out().contains("dry run, nothing written"), deltaDryRun.out());
+        assertTrue(deltaDryRun.err().contains("is a delta: the ") && deltaDryRun.err().contains("it relies on are at"), deltaDryRun.err());
+    }
+
+    @Test
+    void aCompressedDeltaStreamsOnceIntoAnotherRegistryHoldingTheFirstCrossing() throws Exception {
+        CliRun base = CliRun.of("import", full1.toString(), "--to", second.host() + "/mirror", "--trust", ops.publicKey().toString(), "-q");
+        assertEquals(0, base.code(), base.err());
+        Path zst = tmp.resolve("delta.tar.zst");
+        CliRun e = export(zst, refsAfter, "--since", receipt1.toString(), "--trust", site.publicKey().toString());
+        assertEquals(0, e.code(), e.err());
+        CliRun i = CliRun.of("import", zst.toString(), "--to", second.host() + "/mirror", "--trust", ops.publicKey().toString(), "-q");
+        assertEquals(0, i.code(), i.out() + i.err());
+        try (RegistryStore s = RegistryStore.open(second.host(), RegistryOptions.anonymous())) {
+            for (var x : byRef.entrySet()) {
+                String repo = "mirror/" + x.getKey().substring(src.host().length() + 1, x.getKey().lastIndexOf(':'));
+                assertEquals(x.getValue().top().digest(), s.headManifest(repo, x.getValue().tag()).orElseThrow().digest(), x.getKey());
+            }
+        }
+        RegistryAudit.assertConsistent(second);
     }
 
     @Test

@@ -30,8 +30,8 @@ import java.util.concurrent.Future;
  * {@code airlock import --receipt} after an import). For each source reference: map it to the
  * target ({@link TargetMapping}), resolve the tag there (absent: listed as absent), walk the graph
  * with the engine's {@link GraphPlanner} using the target as the source (every manifest fetched by
- * digest and verified, configs read and platform-checked), then HEAD every blob in parallel: only
- * a blob answering with the descriptor's size is listed. Nothing is assumed from a bundle.
+ * digest and verified, image configs read whole, verified and platform-checked), then HEAD every
+ * other blob in parallel: only a blob answering with the descriptor's size is listed. Nothing is assumed from a bundle.
  */
 public final class ReceiptMaker {
     private final ImageStore target;
@@ -66,8 +66,10 @@ public final class ReceiptMaker {
                 }
                 String repo = p.get().source().repository();
                 for (Descriptor b : p.get().blobs()) {
-                    heads.computeIfAbsent(repo + "@" + b.digest(), k -> pool.submit(
-                            () -> target.blobSize(repo, b.digest()).filter(s -> s == b.size()).isPresent()));
+                    // an image config was read whole by the planner, by digest, verified: it is there
+                    heads.computeIfAbsent(repo + "@" + b.digest(), k -> b.mediaType().isImageConfig()
+                            ? java.util.concurrent.CompletableFuture.completedFuture(true)
+                            : pool.submit(() -> target.blobSize(repo, b.digest()).filter(s -> s == b.size()).isPresent()));
                 }
             }
             List<Receipt.Image> images = new ArrayList<>();
