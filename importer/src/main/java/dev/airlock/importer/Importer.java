@@ -108,35 +108,33 @@ public final class Importer {
     }
 
     private ImportResult run(ImportRequest request, BundleArchive archive, long t0) {
-        {
-            String signature = archive.signature().describe();
-            if (archive.signature().status() != SignatureInfo.Status.TRUSTED) {
-                progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
-            }
-            List<BundleImage> images = archive.images();
-            // a delta: everything it relies on must be at the target before anything is uploaded
-            Set<Digest> external = new TargetRequirements(archive, target, request.mapping(), request.jobs(), progress)
-                    .check(request.dryRun());
-            if (!archive.randomAccess() && !request.dryRun()) {
-                return streamOnce(request, archive, signature, t0, external);
-            }
-            ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
-            List<CopyJob> jobs = jobs(request, images, plan(request, source, images, external));
-            List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
-            boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
-            if (request.dryRun() || upToDate) {
-                List<ImageReport> reports = new ArrayList<>();
-                for (int i = 0; i < jobs.size(); i++) {
-                    PlanPreview p = previews.get(i).value();
-                    reports.add(report(request, images.get(i), request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
-                            0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, previews.get(i).seconds()));
-                }
-                return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
-                        false, reports, seconds(t0));
-            }
-            GraphCopier copier = copier(request);
-            return finish(request, images, copier.copy(jobs), copier, signature, t0);
+        String signature = archive.signature().describe();
+        if (archive.signature().status() != SignatureInfo.Status.TRUSTED) {
+            progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
         }
+        List<BundleImage> images = archive.images();
+        // a delta: everything it relies on must be at the target before anything is uploaded
+        Set<Digest> external = new TargetRequirements(archive, target, request.mapping(), request.jobs(), progress)
+                .check(request.dryRun());
+        if (!archive.randomAccess() && !request.dryRun()) {
+            return streamOnce(request, archive, signature, t0, external);
+        }
+        ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
+        List<CopyJob> jobs = jobs(request, images, plan(request, source, images, external));
+        List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
+        boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
+        if (request.dryRun() || upToDate) {
+            List<ImageReport> reports = new ArrayList<>();
+            for (int i = 0; i < jobs.size(); i++) {
+                PlanPreview p = previews.get(i).value();
+                reports.add(report(request, images.get(i), request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
+                        0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, previews.get(i).seconds()));
+            }
+            return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
+                    false, reports, seconds(t0));
+        }
+        GraphCopier copier = copier(request);
+        return finish(request, images, copier.copy(jobs), copier, signature, t0);
     }
 
     private GraphCopier copier(ImportRequest request) {
