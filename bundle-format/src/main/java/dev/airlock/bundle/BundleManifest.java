@@ -92,9 +92,51 @@ public final class BundleManifest {
         }
     }
 
+    /**
+     * An item a delta bundle does not carry and relies on at the target (format v2): referenced by
+     * a carried manifest, or an image's top. Items below a required manifest are not listed (its
+     * digest fixes its whole graph).
+     *
+     * @param images       indexes of the images needing it, ascending, at least one
+     * @param repositories target repositories where a receipt saw it (mount sources for blobs)
+     */
+    public record Required(Digest digest, long size, MediaType mediaType, List<Integer> images, List<String> repositories) {
+        public Required {
+            Objects.requireNonNull(digest, "digest");
+            Objects.requireNonNull(mediaType, "mediaType");
+            images = List.copyOf(images);
+            repositories = List.copyOf(repositories);
+        }
+
+        public Descriptor descriptor() {
+            return Descriptor.of(mediaType, digest, size);
+        }
+    }
+
+    /** A receipt a delta was built against: its id and the sha256 of the receipt file. */
+    public record BasedOn(UUID receiptId, Digest sha256) {
+        public BasedOn {
+            Objects.requireNonNull(receiptId, "receiptId");
+            Objects.requireNonNull(sha256, "sha256");
+        }
+    }
+
+    /**
+     * The format a bundle is written in: 2 when it uses a field of format 2 (attached artifacts on
+     * an image, or a delta's {@code requires}/{@code basedOn}), else 1, so that every reader that
+     * can check the bundle fully can read it, and an older reader refuses what it cannot check.
+     */
+    static int versionFor(List<BundleImage> images, List<Required> requires, List<BasedOn> basedOn) {
+        boolean artifacts = images.stream().anyMatch(i -> !i.artifacts().isEmpty());
+        return requires.isEmpty() && basedOn.isEmpty() && !artifacts ? 1 : 2;
+    }
+
     private static final Set<String> TOP_KEYS = Set.of("formatVersion", "bundleId", "created", "tool", "images", "files");
     private static final Set<String> IMAGE_KEYS = Set.of("source", "digest", "mediaType", "size", "platforms", "originalDigest", "artifacts");
     private static final Set<String> ARTIFACT_KEYS = Set.of("subject", "digest", "mediaType", "artifactType", "foundBy", "subjectDropped");
+    /** Fields a format v2 bundle.json may have besides {@link #TOP_KEYS}. */
+    private static final Set<String> V2_KEYS = Set.of("requires", "basedOn");
+    private static final Set<String> REQUIRED_KEYS = Set.of("digest", "size", "mediaType", "images", "repositories");
     private static final Set<String> FILE_KEYS = Set.of("path", "size", "sha256", "mediaType", "images");
 
     private final UUID bundleId;
@@ -104,8 +146,21 @@ public final class BundleManifest {
     private final List<FileEntry> files;
     private final Map<String, FileEntry> byPath;
     private final byte[] bytes;
+    private final int formatVersion;
+    private final List<Required> requires;
+    private final Map<Digest, Required> requiredByDigest;
+    private final List<BasedOn> basedOn;
 
-    private BundleManifest(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files, byte[] bytes) {
+    private BundleManifest(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files, byte[] bytes,
+                           int formatVersion, List<Required> requires, List<BasedOn> basedOn) {
+        this.formatVersion = formatVersion;
+        this.requires = List.copyOf(requires);
+        this.basedOn = List.copyOf(basedOn);
+        Map<Digest, Required> rm = new LinkedHashMap<>();
+        for (Required r : requires) {
+            rm.put(r.digest(), r);
+        }
+        this.requiredByDigest = Collections.unmodifiableMap(rm);
         this.bundleId = bundleId;
         this.created = created;
         this.tool = tool;
@@ -124,9 +179,19 @@ public final class BundleManifest {
      * is validated exactly as a parsed one would be.
      */
     public static BundleManifest create(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files) {
+        return create(bundleId, created, tool, images, files, List.of(), List.of());
+    }
+
+    /**
+     * As {@link #create(UUID, Instant, Tool, List, List)}, for a delta when {@code requires} or
+     * {@code basedOn} is not empty (written as format version 2).
+     */
+    public static BundleManifest create(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files,
+                                        List<Required> requires, List<BasedOn> basedOn) {
         Instant t = created.truncatedTo(ChronoUnit.SECONDS);
+        int version = versionFor(images, requires, basedOn);
         ObjectNode root = JsonNodeFactory.instance.objectNode();
-        root.put("formatVersion", BundleLayout.FORMAT_VERSION);
+        root.put("formatVersion", version);
         root.put("bundleId", bundleId.toString());
         root.put("created", DateTimeFormatter.ISO_INSTANT.format(t));
         ObjectNode tn = root.putObject("tool");
@@ -156,8 +221,9 @@ public final class BundleManifest {
                 l.forEach(a::add);
             });
         }
+        writeDelta(root, requires, basedOn);
         byte[] bytes = Json.write(root);
-        BundleManifest m = new BundleManifest(bundleId, t, tool, images, files, bytes);
+        BundleManifest m = new BundleManifest(bundleId, t, tool, images, files, bytes, version, requires, basedOn);
         validate(m, "bundle.json being written");
         return m;
     }
@@ -170,14 +236,18 @@ public final class BundleManifest {
         }
         JsonNode root = Json.parse(bytes, what, BundleLayout.MAX_BUNDLE_JSON);
         try {
-            requireObject(root, what, TOP_KEYS, TOP_KEYS);
-            JsonNode fv = root.get("formatVersion");
-            if (!fv.isInt() || fv.intValue() < BundleLayout.OLDEST_FORMAT_VERSION || fv.intValue() > BundleLayout.FORMAT_VERSION) {
+            JsonNode fv = root == null ? null : root.get("formatVersion");
+            if (fv != null && (!fv.isInt() || fv.intValue() < BundleLayout.OLDEST_FORMAT_VERSION || fv.intValue() > BundleLayout.FORMAT_VERSION)) {
                 throw new InvalidContentException(what + " has formatVersion " + fv + "; this Airlock reads formats "
                         + BundleLayout.OLDEST_FORMAT_VERSION + " to " + BundleLayout.FORMAT_VERSION
                         + (fv.isInt() && fv.intValue() > BundleLayout.FORMAT_VERSION ? ": use a newer Airlock to read it" : ""));
             }
-            int version = fv.intValue();
+            int version = fv == null ? 1 : fv.intValue();
+            Set<String> allowed = new HashSet<>(TOP_KEYS);
+            if (version >= 2) {
+                allowed.addAll(V2_KEYS);
+            }
+            requireObject(root, what, allowed, TOP_KEYS);
             String idText = text(root, "bundleId", what);
             UUID id;
             try {
@@ -261,7 +331,9 @@ public final class BundleManifest {
                 Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(text(o, "originalDigest", w))) : Optional.empty();
                 images.add(new BundleImage(ref, d, ps, orig, parseArtifacts(o, w, version)));
             }
-            BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone());
+            List<Required> requires = parseRequires(root, what);
+            List<BasedOn> basedOn = parseBasedOn(root, what);
+            BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone(), version, requires, basedOn);
             validate(m, what);
             return m;
         } catch (InvalidContentException e) {
@@ -270,6 +342,7 @@ public final class BundleManifest {
     }
 
     private static void validate(BundleManifest m, String what) {
+        validateDelta(m, what);
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < m.files.size(); i++) {
             FileEntry f = m.files.get(i);
@@ -332,6 +405,17 @@ public final class BundleManifest {
                 throw new InvalidContentException(w + " has media type " + img.descriptor().mediaType() + ", not a manifest or index");
             }
             FileEntry f = m.byPath.get(BundleLayout.blobPath(img.digest()));
+            Required req = m.requiredByDigest.get(img.digest());
+            if (f == null && req != null) {
+                if (req.size() != img.descriptor().size() || !req.mediaType().equals(img.descriptor().mediaType())) {
+                    throw new InvalidContentException(w + " says " + img.digest() + " is a " + img.descriptor().mediaType() + " of "
+                            + img.descriptor().size() + " bytes but requires lists a " + req.mediaType() + " of " + req.size());
+                }
+                if (!req.images().contains(m.images.indexOf(img))) {
+                    throw new InvalidContentException(w + ": its required top-level " + img.digest() + " does not list it in its images list");
+                }
+                continue;
+            }
             if (f == null) {
                 throw new InvalidContentException(w + " names " + img.digest() + " which is not among the bundle's files");
             }
@@ -468,8 +552,165 @@ public final class BundleManifest {
         return v.longValue();
     }
 
+    /** 1, or 2 for a delta. */
     public int formatVersion() {
-        return BundleLayout.FORMAT_VERSION;
+        return formatVersion;
+    }
+
+    /** What a delta relies on at the target (empty for a full bundle). */
+    public List<Required> requires() {
+        return requires;
+    }
+
+    /** The required item with this digest. */
+    public Optional<Required> required(Digest digest) {
+        return Optional.ofNullable(requiredByDigest.get(digest));
+    }
+
+    /** The receipts a delta was built against. */
+    public List<BasedOn> basedOn() {
+        return basedOn;
+    }
+
+    /** True for a delta: built against receipts, possibly relying on content at the target. */
+    public boolean isDelta() {
+        return !requires.isEmpty() || !basedOn.isEmpty();
+    }
+
+    /** Total size of what a delta relies on at the target. */
+    public long requiredBytes() {
+        return requires.stream().mapToLong(Required::size).sum();
+    }
+
+    // ------------------------------------------------------------ delta fields (format v2)
+
+    private static void writeDelta(ObjectNode root, List<Required> requires, List<BasedOn> basedOn) {
+        if (requires.isEmpty() && basedOn.isEmpty()) {
+            return;
+        }
+        ArrayNode rn = root.putArray("requires");
+        for (Required r : requires) {
+            ObjectNode o = rn.addObject();
+            o.put("digest", r.digest().toString());
+            o.put("size", r.size());
+            o.put("mediaType", r.mediaType().value());
+            ArrayNode is = o.putArray("images");
+            r.images().forEach(is::add);
+            ArrayNode rs = o.putArray("repositories");
+            r.repositories().forEach(rs::add);
+        }
+        ArrayNode bn = root.putArray("basedOn");
+        for (BasedOn b : basedOn) {
+            ObjectNode o = bn.addObject();
+            o.put("receiptId", b.receiptId().toString());
+            o.put("sha256", b.sha256().hex());
+        }
+    }
+
+    private static List<Required> parseRequires(JsonNode root, String what) {
+        if (!root.has("requires")) {
+            return List.of();
+        }
+        JsonNode ra = array(root, "requires", what);
+        List<Required> out = new ArrayList<>(ra.size());
+        for (int i = 0; i < ra.size(); i++) {
+            String w = what + " requires[" + i + "]";
+            JsonNode r = ra.get(i);
+            requireObject(r, w, REQUIRED_KEYS, REQUIRED_KEYS);
+            Digest d;
+            try {
+                d = Digest.parse(text(r, "digest", w));
+            } catch (AirlockException e) {
+                throw new InvalidContentException(w + " has an invalid digest");
+            }
+            List<Integer> users = new ArrayList<>();
+            for (JsonNode u : array(r, "images", w)) {
+                if (!u.isInt()) {
+                    throw new InvalidContentException(w + " images holds a non-integer");
+                }
+                users.add(u.intValue());
+            }
+            List<String> repos = new ArrayList<>();
+            for (JsonNode u : array(r, "repositories", w)) {
+                if (!u.isTextual()) {
+                    throw new InvalidContentException(w + " repositories holds a non-string");
+                }
+                repos.add(u.asText());
+            }
+            out.add(new Required(d, size(r, w), MediaType.of(text(r, "mediaType", w)), users, repos));
+        }
+        return out;
+    }
+
+    private static List<BasedOn> parseBasedOn(JsonNode root, String what) {
+        if (!root.has("basedOn")) {
+            return List.of();
+        }
+        JsonNode ba = array(root, "basedOn", what);
+        List<BasedOn> out = new ArrayList<>(ba.size());
+        for (int i = 0; i < ba.size(); i++) {
+            String w = what + " basedOn[" + i + "]";
+            JsonNode b = ba.get(i);
+            requireObject(b, w, Set.of("receiptId", "sha256"), Set.of("receiptId", "sha256"));
+            String idText = text(b, "receiptId", w);
+            UUID id;
+            try {
+                id = UUID.fromString(idText);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidContentException(w + " has an invalid receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
+            }
+            if (!id.toString().equals(idText)) {
+                throw new InvalidContentException(w + " has a non-canonical receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
+            }
+            String hex = text(b, "sha256", w);
+            try {
+                out.add(new BasedOn(id, new Digest("sha256", hex)));
+            } catch (InvalidContentException e) {
+                throw new InvalidContentException(w + " has an invalid sha256 '" + dev.airlock.error.Printable.of(hex) + "'");
+            }
+        }
+        return out;
+    }
+
+    /** requires: digests once, not also carried, valid routing lists; basedOn: ids once. */
+    private static void validateDelta(BundleManifest m, String what) {
+        Set<Digest> seen = new HashSet<>();
+        for (Required r : m.requires) {
+            String w = what + " required " + r.digest();
+            if (!seen.add(r.digest())) {
+                throw new InvalidContentException(w + " is listed twice");
+            }
+            if (r.size() < 0 || r.size() > Descriptor.MAX_BLOB_SIZE) {
+                throw new InvalidContentException(w + " has an impossible size " + r.size());
+            }
+            if (m.byPath.containsKey(BundleLayout.blobPath(r.digest()))) {
+                throw new InvalidContentException(w + " is also among the bundle's files");
+            }
+            List<Integer> l = r.images();
+            if (l.isEmpty()) {
+                throw new InvalidContentException(w + " has an empty images list");
+            }
+            for (int k = 0; k < l.size(); k++) {
+                int u = l.get(k);
+                if (u < 0 || u >= m.images.size()) {
+                    throw new InvalidContentException(w + " lists image " + u + " but there are " + m.images.size() + " images");
+                }
+                if (k > 0 && u <= l.get(k - 1)) {
+                    throw new InvalidContentException(w + " images list is not strictly ascending (duplicate or unsorted " + u + ")");
+                }
+            }
+            for (String repo : r.repositories()) {
+                if (repo.isEmpty() || !repo.matches("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")) {
+                    throw new InvalidContentException(w + " lists an invalid repository '" + dev.airlock.error.Printable.of(repo) + "'");
+                }
+            }
+        }
+        Set<UUID> ids = new HashSet<>();
+        for (BasedOn b : m.basedOn) {
+            if (!ids.add(b.receiptId())) {
+                throw new InvalidContentException(what + " basedOn lists receipt " + b.receiptId() + " twice");
+            }
+        }
     }
 
     public UUID bundleId() {

@@ -79,6 +79,30 @@ public final class BundleWriter {
      */
     public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
                                     WriteOptions options, ProgressListener progress) {
+        return write(out, images, blobsInOrder, opener, options, progress, Delta.NONE);
+    }
+
+    /**
+     * What a delta bundle relies on at the target and the receipts it was built against (format
+     * v2, see docs/bundle-format.md); {@link #NONE} for a full bundle.
+     */
+    public record Delta(List<BundleManifest.Required> requires, List<BundleManifest.BasedOn> basedOn) {
+        public static final Delta NONE = new Delta(List.of(), List.of());
+
+        public Delta {
+            requires = List.copyOf(requires);
+            basedOn = List.copyOf(basedOn);
+        }
+    }
+
+    /**
+     * As {@link #write(Path, List, List, BlobOpener, WriteOptions, ProgressListener)}, writing a
+     * delta: {@code blobsInOrder} are only the carried blobs, and every carried manifest may
+     * reference an item of {@code delta.requires()} instead of an earlier blob. The caller must
+     * give {@link WriteOptions#imageGraphs} (each image's carried digests).
+     */
+    public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+                                    WriteOptions options, ProgressListener progress, Delta delta) {
         if (images.isEmpty()) {
             throw new UsageException("writing bundle " + out + ": no images given");
         }
@@ -100,6 +124,9 @@ public final class BundleWriter {
                 Optional.of(MediaType.OCI_INDEX)));
         // Every blob lists the images that use it (files[].images, mandatory): given by the caller
         // (the exporter knows its plans), else read from the manifests themselves.
+        if (!delta.requires().isEmpty() && options.imageGraphs().isEmpty()) {
+            throw new UsageException("writing bundle " + out + ": a delta needs each image's graph (WriteOptions.imageGraphs)");
+        }
         Optional<List<Set<Digest>>> graphs = Optional.of(options.imageGraphs().orElseGet(() -> graphsOf(out, images, blobs, opener)));
         if (graphs.get().size() != images.size()) {
             throw new UsageException("writing bundle " + out + ": " + graphs.get().size() + " image graphs given for " + images.size() + " images");
@@ -119,7 +146,7 @@ public final class BundleWriter {
         BundleManifest manifest;
         try {
             manifest = BundleManifest.create(options.bundleId().orElseGet(UUID::randomUUID),
-                    options.created().orElseGet(Instant::now), options.tool(), images, files);
+                    options.created().orElseGet(Instant::now), options.tool(), images, files, delta.requires(), delta.basedOn());
         } catch (dev.airlock.error.InvalidContentException e) {
             throw new UsageException("writing bundle " + out + ": " + e.getMessage(), e);
         }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
@@ -59,6 +60,17 @@ final class GraphChecker {
         this.where = where;
         this.listedLater = listedLater;
         this.routing = manifest;
+        if (manifest != null) {
+            // a delta: what it relies on at the target counts as passed, with its listed size and type
+            for (BundleManifest.Required r : manifest.requires()) {
+                seen.put(r.digest(), r.size());
+                listedType.put(r.digest(), r.mediaType());
+            }
+        }
+    }
+
+    private boolean required(Digest d) {
+        return routing != null && routing.required(d).isPresent();
     }
 
     /** True when this media type's content must be given to {@link #json} (it is small and parsed). */
@@ -92,7 +104,7 @@ final class GraphChecker {
                     requireBefore(r, "manifest " + d.digest());
                 }
                 route(d, m.blobs(), "manifest");
-                if (m.config().mediaType().isImageConfig() && !configPlatform.containsKey(m.config().digest())) {
+                if (m.config().mediaType().isImageConfig() && !configPlatform.containsKey(m.config().digest()) && !required(m.config().digest())) {
                     // listed under another type, it was not parsed: its platform would go unchecked
                     throw new VerificationException(where + ": manifest " + d.digest() + " references " + m.config().digest() + " as "
                             + m.config().mediaType() + " but bundle.json lists it as " + listedType.get(m.config().digest()));
@@ -143,6 +155,10 @@ final class GraphChecker {
             if (!img.descriptor().mediaType().equals(listedType.get(img.digest()))) {
                 throw new VerificationException(where + ": image " + img.source() + " is a " + img.descriptor().mediaType()
                         + " but bundle.json lists " + img.digest() + " as " + listedType.get(img.digest()));
+            }
+            if (required(img.digest())) {
+                requiredTop(img);
+                continue; // at the target: its platforms are the target's (checked when it was pushed there)
             }
             List<Platform> actual = platformsOf.getOrDefault(img.digest(), List.of());
             boolean same = actual.size() == img.platforms().size()
@@ -217,11 +233,41 @@ final class GraphChecker {
                             + ", which its graph does not reference");
                 }
             }
+            for (BundleManifest.Required r : routing.requires()) {
+                if (r.images().contains(i) && !graph.contains(r.digest())) {
+                    throw new VerificationException(where + ": bundle.json requires " + r.digest() + " for image " + images.get(i).source()
+                            + ", which its graph does not reference");
+                }
+            }
         }
     }
 
     private List<Integer> users(Digest d) {
+        Optional<BundleManifest.Required> r = routing.required(d);
+        if (r.isPresent()) {
+            return r.get().images();
+        }
         return routing.blob(d).flatMap(BundleManifest.FileEntry::images).orElse(List.of());
+    }
+
+    /** An image whose top is required: nothing else in the bundle may be routed to it. */
+    private void requiredTop(BundleImage img) {
+        if (routing == null) {
+            return;
+        }
+        int i = routing.images().indexOf(img);
+        for (BundleManifest.FileEntry f : routing.files()) {
+            if (f.images().isPresent() && f.images().get().contains(i)) {
+                throw new VerificationException(where + ": bundle.json lists image " + img.source() + " for " + f.sha256()
+                        + ", but its top " + img.digest() + " is required at the target (its graph is not in the bundle)");
+            }
+        }
+        for (BundleManifest.Required r : routing.requires()) {
+            if (r.images().contains(i) && !r.digest().equals(img.digest())) {
+                throw new VerificationException(where + ": bundle.json requires " + r.digest() + " for image " + img.source()
+                        + ", but its top " + img.digest() + " is required at the target already");
+            }
+        }
     }
 
     private void checkPlatform(Digest index, Descriptor entry, Platform claimed) {
@@ -257,7 +303,14 @@ final class GraphChecker {
         }
         if (size != r.size()) {
             throw new VerificationException(where + ": " + user + " references " + r.digest() + " with size " + r.size()
-                    + " but the bundle's blob has " + size + " bytes");
+                    + " but the bundle's " + (required(r.digest()) ? "required item" : "blob") + " has " + size + " bytes");
+        }
+        // a required manifest must be referenced under its own type; a layer's bytes may be referenced as a Docker and an
+        // OCI layer by different images (as a carried blob may), so only its size is compared
+        if (required(r.digest()) && (r.mediaType().isManifest() || listedType.get(r.digest()).isManifest())
+                && !r.mediaType().equals(listedType.get(r.digest()))) {
+            throw new VerificationException(where + ": " + user + " references " + r.digest() + " as " + r.mediaType()
+                    + " but bundle.json requires it as " + listedType.get(r.digest()));
         }
     }
 }

@@ -111,6 +111,61 @@ class BundleFormatDocTest {
                 "does not name its subject");
     }
 
+    /** The input of the delta example: the same two images, without attached artifacts. */
+    private static TestContent plainGolden() {
+        TestContent c = new TestContent(7);
+        Descriptor base = c.layer(MediaType.OCI_LAYER_GZIP, 300);
+        List<Descriptor> entries = new ArrayList<>();
+        for (Platform p : List.of(Platform.parse("linux/amd64"), Platform.parse("linux/arm64"))) {
+            Descriptor own = c.layer(MediaType.OCI_LAYER_GZIP, 200);
+            entries.add(c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, p, List.of(base, own)), List.of(base, own)).withPlatform(p));
+        }
+        Descriptor index = c.index(MediaType.OCI_INDEX, entries);
+        c.images.add(BundleImage.of(ImageReference.parse("docker.io/library/busybox:1.36"), index, TestContent.platforms(entries)));
+        Descriptor tool = c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, Platform.parse("linux/amd64"), List.of(base)), List.of(base));
+        c.images.add(BundleImage.of(ImageReference.parse("docker.io/rancher/pause:3.1"), tool, List.of(Platform.parse("linux/amd64"))));
+        return c;
+    }
+
+    /**
+     * The delta example: the same input written as a delta against one receipt that saw the whole
+     * pause image (its manifest, config and the shared base layer) at the target; busybox's graph
+     * is carried except the base layer, which it requires.
+     */
+    @Test
+    void theDeltaExampleIsWhatTheWriterWrites() throws Exception {
+        TestContent c = plainGolden();
+        BundleImage pause = c.images.get(1);
+        dev.airlock.model.ImageManifest pm = (dev.airlock.model.ImageManifest) dev.airlock.model.ManifestView.parse(
+                dev.airlock.model.RawManifest.of(pause.descriptor().mediaType(), c.bytes.get(pause.digest())));
+        Descriptor base = pm.layers().get(0);
+        java.util.Set<dev.airlock.model.Digest> omitted = java.util.Set.of(base.digest(), pm.config().digest(), pause.digest());
+        List<Descriptor> carried = c.order().stream().filter(d -> !omitted.contains(d.digest())).toList();
+        List<java.util.Set<dev.airlock.model.Digest>> graphs = List.of(
+                new java.util.LinkedHashSet<>(carried.stream().map(Descriptor::digest).toList()), java.util.Set.of());
+        BundleWriter.Delta delta = new BundleWriter.Delta(List.of(
+                new BundleManifest.Required(base.digest(), base.size(), base.mediaType(), List.of(0), List.of("mirror/rancher/pause")),
+                new BundleManifest.Required(pause.digest(), pause.descriptor().size(), pause.descriptor().mediaType(), List.of(1),
+                        List.of("mirror/rancher/pause"))),
+                List.of(new BundleManifest.BasedOn(UUID.fromString("5f0e2b1c-3d4a-4e6f-8a9b-0c1d2e3f4a5b"),
+                        dev.airlock.model.Digest.sha256("a receipt".getBytes(StandardCharsets.UTF_8)))));
+        Path out = tmp.resolve("delta.tar");
+        BundleWriter.write(out, c.images, carried, d -> new ByteArrayInputStream(c.bytes.get(d.digest())),
+                WriteOptions.defaults().withIdentity(UUID.fromString("0b7c6a3e-9a53-4b59-8f2c-6e1f4b0d2a12"), Instant.parse("2026-12-08T12:00:00Z"))
+                        .withTool(new BundleManifest.Tool("airlock", "0.1.0")).withImageGraphs(graphs), ProgressListener.NONE, delta);
+        byte[] bundleJson = Forge.named(Forge.read(out), BundleLayout.BUNDLE_JSON).data();
+        String spec = Files.readString(Path.of(System.getProperty("basedir", ".")).resolve("../docs/bundle-format.md"), StandardCharsets.UTF_8);
+        JsonNode written = Json.parse(bundleJson, "written bundle.json");
+        assertEquals(written, Json.parse(jsonBlockAfter(spec, "### A delta's bundle.json").getBytes(StandardCharsets.UTF_8), "spec delta"),
+                () -> "docs/bundle-format.md delta example; the writer gives:\n" + pretty(written));
+        BundleManifest m = BundleManifest.parse(bundleJson, "golden delta");
+        assertEquals(2, m.formatVersion());
+        assertEquals(2, m.requires().size());
+        // and every reader accepts the archive
+        VerifyResult v = BundleVerifier.verify(out, dev.airlock.sign.TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
+        assertTrue(v.manifest().isDelta());
+    }
+
     private static void refused(String json, String expected) {
         try {
             BundleManifest.parse(json.getBytes(StandardCharsets.UTF_8), "b");

@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
                 PreflightCommand.class,
                 MirrorConfigCommand.class,
                 ServeCommand.class,
+                ReceiptCommand.class,
         },
         footerHeading = "%nExamples:%n",
         footer = {
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 verification failed,",
                 "4 registry error, 5 local I/O error, 6 partial success (some images failed),",
                 "7 the target registry cannot take the bundle (preflight).",
+                "8 the target lacks what a delta bundle relies on (nothing pushed).",
         })
 public final class Airlock implements Runnable {
 

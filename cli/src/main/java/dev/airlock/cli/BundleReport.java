@@ -31,10 +31,28 @@ import java.util.Optional;
  * @param ok         true (a failed verification is reported by the error handler instead)
  * @param signature  TRUSTED, UNTRUSTED (valid, but by a key not given with --trust) or UNSIGNED
  * @param bytes      total size of the listed files
+ * @param delta      for a delta (format 2): what it relies on at the target and the receipts it was built against
  */
 public record BundleReport(boolean ok, Path bundle, String bundleId, String created, String tool, boolean compressed,
                            String signature, Optional<String> signer, Optional<String> certificateSubject,
-                           int files, long bytes, List<Image> images) {
+                           int files, long bytes, List<Image> images, Optional<Delta> delta) {
+
+    /**
+     * A delta's reliance on the target.
+     *
+     * @param requiredItems items listed in bundle.json requires (not in the bundle)
+     * @param requiredBytes their total size
+     * @param basedOn       "receiptId (sha256 hex)" of each receipt it was built against
+     */
+    public record Delta(int formatVersion, int requiredItems, long requiredBytes, List<String> basedOn) {
+        static Optional<Delta> of(BundleManifest m) {
+            if (!m.isDelta()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Delta(m.formatVersion(), m.requires().size(), m.requiredBytes(),
+                    m.basedOn().stream().map(b -> b.receiptId() + " (sha256 " + b.sha256().hex() + ")").toList()));
+        }
+    }
 
     /**
      * One image of the bundle.
@@ -93,11 +111,16 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
     private static BundleReport of(Path bundle, BundleManifest m, SignatureInfo s, boolean compressed, List<Image> images) {
         return new BundleReport(true, bundle, m.bundleId().toString(), m.created().toString(),
                 m.tool().name() + " " + m.tool().version(), compressed, s.status().name(), s.keyFingerprint(),
-                s.certificateSubject(), m.files().size(), m.totalBytes(), images);
+                s.certificateSubject(), m.files().size(), m.totalBytes(), images, Delta.of(m));
     }
 
     private static long size(BundleArchive a, BundleImage i) {
-        ImagePlan plan = new GraphPlanner(List.of()).plan(new SourceImage(i.source(), a, i.source().repository(), i.digest().toString()));
+        if (a.manifest().required(i.digest()).isPresent()) {
+            return 0; // a delta carries nothing of it
+        }
+        java.util.Set<dev.airlock.model.Digest> external = new java.util.HashSet<>();
+        a.manifest().requires().forEach(r -> external.add(r.digest()));
+        ImagePlan plan = new GraphPlanner(List.of(), external).plan(new SourceImage(i.source(), a, i.source().repository(), i.digest().toString()));
         return plan.blobBytes() + plan.manifests().stream().mapToLong(RawManifest::size).sum();
     }
 
@@ -114,6 +137,11 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
             out.println("created    " + t(created) + " by " + t(tool));
         }
         out.println("signature  " + describeSignature());
+        delta.ifPresent(d -> {
+            out.println("delta      relies on " + d.requiredItems() + " item(s), " + ProgressRenderer.size(d.requiredBytes())
+                    + ", at the target; built against " + d.basedOn().size() + " receipt(s)");
+            d.basedOn().forEach(b -> out.println("  receipt  " + b));
+        });
         out.println("images     " + images.size());
         for (Image i : images) {
             out.println("  " + t(i.reference()));

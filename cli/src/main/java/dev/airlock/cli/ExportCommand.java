@@ -1,5 +1,7 @@
 package dev.airlock.cli;
 
+import dev.airlock.sign.TrustPolicy;
+
 import dev.airlock.error.UsageException;
 import dev.airlock.export.CacheDirectory;
 import dev.airlock.export.ExportRequest;
@@ -76,6 +78,18 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--compress", paramLabel = "ALGO", description = "Compress the bundle: zstd (also implied by an output name ending in .zst).")
     String compress;
 
+    @Option(names = "--since", paramLabel = "RECEIPT",
+            description = "Write a delta: leave out what this receipt of the target ('airlock import --receipt', 'airlock receipt') "
+                    + "says it holds. Repeatable (the union counts). Needs --trust or --allow-unsigned-receipt.")
+    List<Path> since = new ArrayList<>();
+
+    @Option(names = "--trust", paramLabel = "PUB_OR_CERT",
+            description = "A PEM public key or certificate whose receipt signatures are trusted (repeatable; with --since).")
+    List<Path> receiptTrust = new ArrayList<>();
+
+    @Option(names = "--allow-unsigned-receipt", description = "Accept a --since receipt that is unsigned or signed by a key not given with --trust.")
+    boolean allowUnsignedReceipt;
+
     @Option(names = "--cache", paramLabel = "DIR", description = "Blob cache directory (default: $XDG_CACHE_HOME/airlock/blobs or ~/.cache/airlock/blobs).")
     Path cache;
 
@@ -110,6 +124,14 @@ final class ExportCommand implements Callable<Integer> {
                 .platforms(platforms.platforms()).jobs(jobs.jobs()).signer(signer).compress(compress != null)
                 .referrers(referrers.options())
                 .cacheDir(cache != null ? cache : CacheDirectory.defaultDirectory());
+        if (!since.isEmpty()) {
+            if (receiptTrust.isEmpty() && !allowUnsignedReceipt) {
+                throw new UsageException("--since needs --trust KEY_OR_CERT (the secured side's key) or --allow-unsigned-receipt");
+            }
+            request = request.since(since, TrustPolicy.fromFiles(receiptTrust, allowUnsignedReceipt));
+        } else if (!receiptTrust.isEmpty() || allowUnsignedReceipt) {
+            throw new UsageException("--trust and --allow-unsigned-receipt apply to --since receipts; give --since RECEIPT");
+        }
         if (references.isEmpty() && imageLists.isEmpty() && dockerArchives.isEmpty()) {
             throw new UsageException("nothing to export: give image references, -f LIST or --docker-archive FILE");
         }
@@ -139,8 +161,11 @@ final class ExportCommand implements Callable<Integer> {
         // every line through the one sanitiser: references and platforms come from registries
         line(out, "Exported %d image(s) to %s: %s, %d blobs, %s", r.images().size(), r.bundle(), size(r.bundleBytes()), r.blobs(),
                 r.signed() ? "signed by " + r.signer().orElse("?") : "NOT SIGNED");
+        r.delta().ifPresent(d -> out.printf("Delta against %d receipt(s) (%s): relies on %d item(s), %s, at the target%n",
+                d.basedOn().size(), d.basedOn().stream().map(b -> b.receiptId().toString()).collect(Collectors.joining(", ")),
+                d.requiredItems(), size(d.requiredBytes())));
         for (ExportedImage i : r.images()) {
-            line(out, "  %s  %s  %s  %s", i.source(), i.digest(), size(i.bytes()),
+            line(out, "  %s  %s  %s  %s", i.source(), i.digest(), i.alreadyPresent() ? "already present" : size(i.bytes()),
                     i.platforms().stream().map(Platform::toString).collect(Collectors.joining(",")));
             i.originalDigest().ifPresent(orig -> line(out, "    digest changed by --platform: %s → %s", orig, i.digest()));
             if (i.artifacts() > 0) {
@@ -163,16 +188,22 @@ final class ExportCommand implements Callable<Integer> {
 
     /** The {@code --report} JSON. */
     record Report(boolean ok, String bundle, String sha256, long bytes, boolean signed, Optional<String> signer, List<Image> images,
-                  int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, double seconds) {
+                  int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, double seconds, Optional<Delta> delta) {
         record Image(String source, Digest digest, String mediaType, Optional<Digest> originalDigest, List<String> platforms, long bytes,
-                     int artifacts, List<String> artifactNotes) {
+                     int artifacts, List<String> artifactNotes, boolean alreadyPresent) {
+        }
+
+        record Delta(List<String> basedOn, int requiredItems, long requiredBytes) {
         }
 
         static Report of(ExportResult r) {
             List<Image> images = r.images().stream().map(i -> new Image(i.source().toString(), i.digest(), i.mediaType().value(),
-                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes(), i.artifacts(), i.artifactNotes())).toList();
+                    i.originalDigest(), i.platforms().stream().map(Platform::toString).toList(), i.bytes(), i.artifacts(), i.artifactNotes(),
+                    i.alreadyPresent())).toList();
             return new Report(true, r.bundle().toString(), r.bundleSha256().hex(), r.bundleBytes(), r.signed(), r.signer(), images,
-                    r.blobs(), r.uniqueBytes(), r.fetchedBytes(), r.cachedBytes(), r.duration().toMillis() / 1000.0);
+                    r.blobs(), r.uniqueBytes(), r.fetchedBytes(), r.cachedBytes(), r.duration().toMillis() / 1000.0,
+                    r.delta().map(d -> new Delta(d.basedOn().stream().map(b -> b.receiptId().toString()).toList(), d.requiredItems(),
+                            d.requiredBytes())));
         }
     }
 }

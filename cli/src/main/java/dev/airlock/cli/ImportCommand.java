@@ -1,5 +1,9 @@
 package dev.airlock.cli;
 
+import dev.airlock.error.UsageException;
+import dev.airlock.sign.Signer;
+import java.util.Optional;
+
 import dev.airlock.copy.ImageReport;
 import dev.airlock.error.Printable;
 import dev.airlock.importer.ImportFailedException;
@@ -62,6 +66,17 @@ public final class ImportCommand implements Callable<Integer> {
     @Mixin
     NodeConfigOptions node;
 
+    @Option(names = "--receipt", paramLabel = "FILE",
+            description = "After a successful import, write a receipt: what the target now verifiably holds of the bundle's images "
+                    + "(for 'airlock export --since'). Signed with --sign-key (FILE.sig; FILE.p7s with --sign-cert).")
+    Path receipt;
+
+    @Option(names = "--sign-key", paramLabel = "KEY", description = "Sign the --receipt with this EC P-256 private key (PEM).")
+    Path signKey;
+
+    @Option(names = "--sign-cert", paramLabel = "CRT", description = "Certificate of --sign-key (PEM); adds FILE.p7s (CMS).")
+    Path signCert;
+
     @Mixin
     TrustOptions trust;
 
@@ -83,7 +98,15 @@ public final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TargetMapping mapping = TargetMapping.parse(to, keepHost.keepHost());
-        ImportRequest request = new ImportRequest(bundle, mapping, trust.toPolicy("import"), jobs.jobs(), dryRun);
+        if ((signKey != null || signCert != null) && receipt == null) {
+            throw new UsageException("--sign-key and --sign-cert sign a --receipt; give --receipt FILE");
+        }
+        if (signCert != null && signKey == null) {
+            throw new UsageException("--sign-cert needs --sign-key");
+        }
+        Optional<ImportRequest.ReceiptOutput> out0 = Optional.ofNullable(receipt).map(f -> new ImportRequest.ReceiptOutput(f,
+                Optional.ofNullable(signKey).map(k -> Signer.load(k, Optional.ofNullable(signCert)))));
+        ImportRequest request = new ImportRequest(bundle, mapping, trust.toPolicy("import"), jobs.jobs(), dryRun, out0);
         PrintWriter out = spec.commandLine().getOut();
         var nodeConfigs = NodeConfigOptions.parse(mirrorConfig);
         ImportResult result;
@@ -109,6 +132,9 @@ public final class ImportCommand implements Callable<Integer> {
         }
         if (!progress.quiet() || dryRun) {
             print(out, result); // a dry run exists to print its plan
+        }
+        if (receipt != null && !dryRun && !progress.quiet()) {
+            out.println("receipt " + receipt + (signKey != null ? " (signed)" : " (unsigned)"));
         }
         report.write(result);
         if (!dryRun && !nodeConfigs.isEmpty()) {

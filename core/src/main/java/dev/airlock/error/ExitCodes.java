@@ -18,6 +18,8 @@ public final class ExitCodes {
     public static final int PARTIAL = 6;
     /** The target registry cannot take the bundle (preflight): no push permission, a media type or name it refuses. */
     public static final int TARGET_REFUSES = 7;
+    /** A delta bundle relies on content the target registry does not hold (nothing was pushed). */
+    public static final int TARGET_LACKS = 8;
 
     private ExitCodes() {
     }

@@ -45,10 +45,11 @@ public final class GraphPlanner {
 
     private final List<Platform> keep;
     private final ReferrerOptions referrers;
+    private final Set<Digest> external;
 
     /** @param keep platforms to keep; empty keeps every platform (and every attestation); no attached artifacts */
     public GraphPlanner(List<Platform> keep) {
-        this(keep, ReferrerOptions.NONE);
+        this(keep, ReferrerOptions.NONE, Set.of());
     }
 
     /**
@@ -56,8 +57,24 @@ public final class GraphPlanner {
      * @param referrers which attached artifacts (signatures, attestations, SBOMs) are planned with each image
      */
     public GraphPlanner(List<Platform> keep, ReferrerOptions referrers) {
+        this(keep, referrers, Set.of());
+    }
+
+    /**
+     * @param keep     platforms to keep; empty keeps every platform (and every attestation)
+     * @param external digests that are not to be read (a delta relies on them at the target):
+     *                 neither fetched nor descended into, recorded in {@link ImagePlan#required()};
+     *                 no platform filter applies below them
+     */
+    public GraphPlanner(List<Platform> keep, Set<Digest> external) {
+        this(keep, ReferrerOptions.NONE, external);
+    }
+
+    /** Both: platforms to keep, artifacts to plan, digests that are external. */
+    public GraphPlanner(List<Platform> keep, ReferrerOptions referrers, Set<Digest> external) {
         this.keep = List.copyOf(keep);
         this.referrers = java.util.Objects.requireNonNull(referrers, "referrers");
+        this.external = Set.copyOf(external);
     }
 
     /** Plans every image, in parallel; throws {@link PlanException} listing every image that failed. */
@@ -121,6 +138,10 @@ public final class GraphPlanner {
             src.rewrittenFrom().filter(d -> !d.equals(fetched.digest())).ifPresent(d -> first.add(finder.start(src, d)));
         }
         Graph g = new Graph(src);
+        if (external.contains(fetched.digest())) {
+            // the whole image is external: its top's bytes (read where the caller pointed) and nothing else
+            return new ImagePlan(src, fetched, Optional.empty(), List.of(), List.of(), List.of(), List.of(fetched.descriptor()));
+        }
         RawManifest top = g.walk(fetched, Optional.empty(), 0);
         if (top == null) {
             throw new UsageException(src.name() + " has none of the platforms " + keep + " (it has " + g.seen + ")");
@@ -138,7 +159,8 @@ public final class GraphPlanner {
             Set<Digest> haveBlobs = new java.util.HashSet<>(g.blobs.keySet());
             found.blobs().stream().filter(b -> haveBlobs.add(b.digest())).forEach(blobs::add);
         }
-        return new ImagePlan(src, top, original, manifests, blobs, new ArrayList<>(g.platforms), found.artifacts(), found.warnings());
+        return new ImagePlan(src, top, original, manifests, blobs, new ArrayList<>(g.platforms), found.artifacts(), found.warnings(),
+                new ArrayList<>(g.required.values()));
     }
 
     /** Walks one image's graph. */
@@ -146,6 +168,7 @@ public final class GraphPlanner {
         private final SourceImage src;
         private final Map<Digest, RawManifest> manifests = new LinkedHashMap<>();
         private final Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
+        private final Map<Digest, Descriptor> required = new LinkedHashMap<>();
         private final Set<Platform> platforms = new LinkedHashSet<>();
         private final Set<Platform> seen = new LinkedHashSet<>();
 
@@ -163,6 +186,16 @@ public final class GraphPlanner {
             }
             ManifestView view = m.view();
             if (view instanceof ImageManifest im) {
+                if (external.contains(im.config().digest())) {
+                    // the config is at the target: the index entry's claim is what is known here
+                    claimed.filter(p -> !p.isUnknown()).ifPresent(p -> {
+                        seen.add(p);
+                        platforms.add(p);
+                    });
+                    im.blobs().forEach(b -> (external.contains(b.digest()) ? required : blobs).putIfAbsent(b.digest(), plain(b)));
+                    manifests.putIfAbsent(m.digest(), m);
+                    return m;
+                }
                 Platform actual = checkConfig(im, m.digest(), claimed);
                 if (actual != null && !actual.isUnknown()) {
                     seen.add(actual);
@@ -171,7 +204,13 @@ public final class GraphPlanner {
                     }
                     platforms.add(actual);
                 }
-                im.blobs().forEach(b -> blobs.putIfAbsent(b.digest(), b));
+                im.blobs().forEach(b -> {
+                    if (external.contains(b.digest())) {
+                        required.putIfAbsent(b.digest(), plain(b));
+                    } else {
+                        blobs.putIfAbsent(b.digest(), b);
+                    }
+                });
                 manifests.putIfAbsent(m.digest(), m);
                 return m;
             }
@@ -185,6 +224,13 @@ public final class GraphPlanner {
                 Descriptor e = entries.get(i);
                 if (e.digest().equals(m.digest())) {
                     throw new InvalidContentException(src.name() + ": index " + m.digest() + " lists itself");
+                }
+                if (external.contains(e.digest())) {
+                    required.putIfAbsent(e.digest(), plain(e));
+                    e.platform().filter(p -> !p.isUnknown()).ifPresent(platforms::add);
+                    kept.add(i);
+                    keptDigests.add(e.digest());
+                    continue;
                 }
                 if (!keep.isEmpty() && isAttestation(e)) {
                     attestations.put(e.digest(), i);
@@ -255,6 +301,11 @@ public final class GraphPlanner {
             }
             return claimed.orElse(actual);
         }
+    }
+
+    /** The descriptor without platform or annotations. */
+    private static Descriptor plain(Descriptor d) {
+        return Descriptor.of(d.mediaType(), d.digest(), d.size());
     }
 
     private static boolean isAttestation(Descriptor e) {

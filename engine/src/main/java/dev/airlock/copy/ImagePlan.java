@@ -21,22 +21,46 @@ import java.util.Optional;
  * @param artifacts      what is attached to the graph's manifests (signatures, SBOMs, ...): their
  *                       manifests and blobs are in {@code manifests} and {@code blobs}
  * @param warnings       one line per listed artifact that could not be carried
+ * @param required       items of the graph that are external (a delta relies on them at the
+ *                       target): neither fetched nor descended into, and not in {@code manifests}
+ *                       or {@code blobs}; when the top itself is external, it is the only one and
+ *                       {@code manifests} and {@code blobs} are empty ({@code top} then holds the
+ *                       bytes read from where the planner was told to find them)
  */
 public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
                         List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms,
-                        List<Artifact> artifacts, List<String> warnings) {
+                        List<Artifact> artifacts, List<String> warnings, List<Descriptor> required) {
     public ImagePlan {
         manifests = List.copyOf(manifests);
         blobs = List.copyOf(blobs);
         platforms = List.copyOf(platforms);
         artifacts = List.copyOf(artifacts);
         warnings = List.copyOf(warnings);
+        required = List.copyOf(required);
     }
 
-    /** A plan without artifacts. */
+    /** A plan with neither artifacts nor anything external. */
     public ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
                      List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms) {
-        this(source, top, originalDigest, manifests, blobs, platforms, List.of(), List.of());
+        this(source, top, originalDigest, manifests, blobs, platforms, List.of(), List.of(), List.of());
+    }
+
+    /** A plan with artifacts and nothing external. */
+    public ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
+                     List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms,
+                     List<Artifact> artifacts, List<String> warnings) {
+        this(source, top, originalDigest, manifests, blobs, platforms, artifacts, warnings, List.of());
+    }
+
+    /** A plan with something external and no artifacts. */
+    public ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
+                     List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms, List<Descriptor> required) {
+        this(source, top, originalDigest, manifests, blobs, platforms, List.of(), List.of(), required);
+    }
+
+    /** True when the top manifest itself is external (the whole image is at the target). */
+    public boolean topExternal() {
+        return manifests.isEmpty() && required.stream().anyMatch(d -> d.digest().equals(top.digest()));
     }
 
     /** Sum of the sizes of the image's blobs (shared blobs counted once per image). */

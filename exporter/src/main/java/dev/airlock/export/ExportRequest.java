@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import dev.airlock.sign.TrustPolicy;
 import java.util.Optional;
 
 /**
@@ -32,11 +33,16 @@ import java.util.Optional;
  * @param compress   zstd-compress the bundle
  * @param progress   receives progress of each phase
  * @param referrers  which attached artifacts (signatures, attestations, SBOMs) travel with each image
+ * @param since      receipts of the target ({@code --since}): write a delta leaving out what they
+ *                   say the target holds; empty writes a full bundle
+ * @param receiptTrust whose receipt signatures are accepted (checked before planning)
  */
 public record ExportRequest(List<String> references, List<Path> imageLists, List<SourceImage> sources, List<Platform> platforms, Path output,
                             Path cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress,
-                            dev.airlock.copy.ReferrerOptions referrers) {
+                            dev.airlock.copy.ReferrerOptions referrers, List<Path> since, TrustPolicy receiptTrust) {
     public ExportRequest {
+        since = List.copyOf(since);
+        Objects.requireNonNull(receiptTrust, "receiptTrust");
         references = List.copyOf(references);
         imageLists = List.copyOf(imageLists);
         sources = List.copyOf(sources);
@@ -54,47 +60,53 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
     /** A request writing {@code output}: no images yet, all platforms, default cache and jobs, no progress. */
     public static ExportRequest to(Path output) {
         return new ExportRequest(List.of(), List.of(), List.of(), List.of(), output, CacheDirectory.defaultDirectory(),
-                CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE, dev.airlock.copy.ReferrerOptions.ALL);
+                CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE, dev.airlock.copy.ReferrerOptions.ALL,
+                List.of(), TrustPolicy.allowUnsignedOnly());
     }
 
     public ExportRequest references(List<String> refs) {
-        return new ExportRequest(refs, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers);
+        return new ExportRequest(refs, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest imageLists(List<Path> files) {
-        return new ExportRequest(references, files, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers);
+        return new ExportRequest(references, files, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest sources(List<SourceImage> images) {
-        return new ExportRequest(references, imageLists, images, platforms, output, cacheDir, jobs, signer, compress, progress, referrers);
+        return new ExportRequest(references, imageLists, images, platforms, output, cacheDir, jobs, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest platforms(List<Platform> keep) {
-        return new ExportRequest(references, imageLists, sources, keep, output, cacheDir, jobs, signer, compress, progress, referrers);
+        return new ExportRequest(references, imageLists, sources, keep, output, cacheDir, jobs, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest cacheDir(Path dir) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, dir, jobs, signer, compress, progress, referrers);
+        return new ExportRequest(references, imageLists, sources, platforms, output, dir, jobs, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest jobs(int n) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, n, signer, compress, progress, referrers);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, n, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest signer(Optional<Signer> s) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, s, compress, progress, referrers);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, s, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest compress(boolean on) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, on, progress, referrers);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, on, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest progress(ProgressListener p) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, p, referrers);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, p, referrers, since, receiptTrust);
     }
 
     public ExportRequest referrers(dev.airlock.copy.ReferrerOptions r) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, r);
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, r, since, receiptTrust);
+    }
+
+    /** Writes a delta against these receipts, whose signatures must satisfy {@code trust}. */
+    public ExportRequest since(List<Path> receipts, TrustPolicy trust) {
+        return new ExportRequest(references, imageLists, sources, platforms, output, cacheDir, jobs, signer, compress, progress, referrers, receipts, trust);
     }
 
     /** Platforms with duplicates removed (after normalisation), in the order given. */

@@ -24,12 +24,27 @@ import java.util.Optional;
  * @param signed        true when bundle.json is signed
  * @param signer        the signing key's fingerprint when signed
  * @param duration      wall time of the whole export
+ * @param delta         for a delta ({@code since} receipts): what it relies on at the target
  */
 public record ExportResult(List<ExportedImage> images, Path bundle, Path checksumFile, Digest bundleSha256, long bundleBytes,
                            int blobs, long uniqueBytes, long fetchedBytes, long cachedBytes, boolean signed,
-                           Optional<String> signer, Duration duration) {
+                           Optional<String> signer, Duration duration, Optional<Delta> delta) {
     public ExportResult {
         images = List.copyOf(images);
+        delta = delta == null ? Optional.empty() : delta;
+    }
+
+    /**
+     * A delta's reliance on the target.
+     *
+     * @param basedOn       the receipts it was built against
+     * @param requiredItems items it relies on at the target (bundle.json requires)
+     * @param requiredBytes their total size
+     */
+    public record Delta(List<dev.airlock.bundle.BundleManifest.BasedOn> basedOn, int requiredItems, long requiredBytes) {
+        public Delta {
+            basedOn = List.copyOf(basedOn);
+        }
     }
 
     /**
@@ -40,10 +55,14 @@ public record ExportResult(List<ExportedImage> images, Path bundle, Path checksu
      * @param mediaType      the top-level media type
      * @param originalDigest the source's top-level digest when {@code --platform} rewrote the index
      * @param platforms      the platforms carried (attestations not listed)
-     * @param bytes          size of the image's blobs and manifests (shared blobs counted in each image)
+     * @param bytes          size of the image's blobs and manifests (shared blobs counted in each image);
+     *                       for a delta only what it carries
+     * @param artifacts      attached artifacts carried
+ * @param artifactNotes  one line per artifact worth telling (e.g. its subject dropped by a platform filter)
+ * @param alreadyPresent a delta carries nothing of it: the target holds the whole image
      */
     public record ExportedImage(ImageReference source, Digest digest, MediaType mediaType, Optional<Digest> originalDigest,
-                                List<Platform> platforms, long bytes, int artifacts, List<String> artifactNotes) {
+                                List<Platform> platforms, long bytes, int artifacts, List<String> artifactNotes, boolean alreadyPresent) {
         public ExportedImage {
             platforms = List.copyOf(platforms);
             artifactNotes = List.copyOf(artifactNotes);
@@ -51,7 +70,7 @@ public record ExportResult(List<ExportedImage> images, Path bundle, Path checksu
 
         public ExportedImage(ImageReference source, Digest digest, MediaType mediaType, Optional<Digest> originalDigest,
                              List<Platform> platforms, long bytes) {
-            this(source, digest, mediaType, originalDigest, platforms, bytes, 0, List.of());
+            this(source, digest, mediaType, originalDigest, platforms, bytes, 0, List.of(), false);
         }
 
         /** True when a platform filter changed the top-level digest. */

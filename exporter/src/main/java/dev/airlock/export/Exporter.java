@@ -1,5 +1,9 @@
 package dev.airlock.export;
 
+import dev.airlock.bundle.BundleManifest;
+import dev.airlock.receipt.ReceiptFiles;
+import java.util.Optional;
+
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleWriter;
 import dev.airlock.bundle.WriteOptions;
@@ -74,6 +78,15 @@ public final class Exporter {
         List<ImageReference> refs = request.sources().isEmpty() || !request.references().isEmpty() || !request.imageLists().isEmpty()
                 ? ImageList.combine(request.references(), request.imageLists(), "export") : List.of();
         checkOutput(request.output());
+        // receipts are checked (signature, structure) before anything is planned
+        List<ReceiptFiles.Loaded> receipts = new ArrayList<>();
+        for (java.nio.file.Path r : request.since()) {
+            ReceiptFiles.Loaded l = ReceiptFiles.read(r, request.receiptTrust());
+            if (l.signature().status() != dev.airlock.sign.SignatureInfo.Status.TRUSTED) {
+                request.progress().note("warning: " + l.path() + " is " + l.signature().describe() + "; used because unsigned receipts are allowed");
+            }
+            receipts.add(l);
+        }
         ProgressListener progress = request.progress();
         Map<String, ImageStore> opened = new LinkedHashMap<>();
         try {
@@ -83,11 +96,17 @@ public final class Exporter {
             }
             images.addAll(request.sources());
             List<ImagePlan> plans = plan(images, request);
+            Optional<DeltaPlan> delta = Optional.empty();
+            if (!receipts.isEmpty()) {
+                DeltaPlan d = DeltaPlan.of(plans, receipts);
+                delta = Optional.of(d);
+                plans = d.carried();
+            }
             DirectoryStore cache = openCache(request.cacheDir());
             if (request.signer().isEmpty()) {
                 progress.note("warning: the bundle is not signed (no signer given): importing it will require allowing unsigned bundles");
             }
-            return fetchAndWrite(plans, cache, request, started);
+            return fetchAndWrite(plans, delta, cache, request, started);
         } finally {
             for (ImageStore s : opened.values()) {
                 s.close();
@@ -112,7 +131,8 @@ public final class Exporter {
      * the write (no bundle); a write failure stops the fetch. Either way this returns only when
      * both have ended.
      */
-    private static ExportResult fetchAndWrite(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request, long started) {
+    private static ExportResult fetchAndWrite(List<ImagePlan> plans, Optional<DeltaPlan> delta, DirectoryStore cache, ExportRequest request,
+                                              long started) {
         List<Descriptor> order = bundleOrder(plans);
         ArrivalGate gate = new ArrivalGate(cache, order);
         ExecutorService fetcher = Executors.newSingleThreadExecutor(Workers.named("fetch"));
@@ -129,7 +149,7 @@ public final class Exporter {
         try {
             WriteResult written;
             try {
-                written = write(plans, order, gate, request);
+                written = write(plans, delta, order, gate, request);
             } catch (RuntimeException e) {
                 AirlockException failure = Workers.unwrap(e);
                 gate.abort(failure);
@@ -141,7 +161,7 @@ public final class Exporter {
                 throw failure;
             }
             List<ImageOutcome> outcomes = Workers.join(fetched);
-            return result(plans, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
+            return result(plans, delta, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
         } finally {
             fetcher.shutdownNow();
             try {
@@ -175,13 +195,15 @@ public final class Exporter {
         return copied.outcomes();
     }
 
-    private static WriteResult write(List<ImagePlan> plans, List<Descriptor> order, ArrivalGate gate, ExportRequest request) {
+    private static WriteResult write(List<ImagePlan> plans, Optional<DeltaPlan> delta, List<Descriptor> order, ArrivalGate gate,
+                                     ExportRequest request) {
         List<BundleImage> images = new ArrayList<>();
         for (ImagePlan p : plans) {
             images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest(), bundleArtifacts(p)));
         }
         // bundle.json says which images use each blob, so an import can stream a .tar.zst once
-        WriteOptions options = WriteOptions.defaults().withImageGraphs(plans.stream().map(ImagePlan::digests).toList());
+        WriteOptions options = WriteOptions.defaults().withImageGraphs(delta.map(DeltaPlan::graphs)
+                .orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
         if (request.signer().isPresent()) {
             options = options.withSigner(request.signer().get());
         }
@@ -215,7 +237,8 @@ public final class Exporter {
                 progress.end();
             }
         };
-        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting);
+        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
+        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting, d);
     }
 
 
@@ -238,16 +261,18 @@ public final class Exporter {
         return new ArrayList<>(order.values());
     }
 
-    private static ExportResult result(List<ImagePlan> plans, List<ImageOutcome> outcomes, WriteResult written,
+    private static ExportResult result(List<ImagePlan> plans, Optional<DeltaPlan> delta, List<ImageOutcome> outcomes, WriteResult written,
                                        ExportRequest request, Duration took) {
         List<ExportResult.ExportedImage> images = new ArrayList<>();
         long fetched = 0;
         long cached = 0;
         for (int i = 0; i < plans.size(); i++) {
             ImagePlan p = plans.get(i);
+            int index = i;
             long manifestBytes = p.manifests().stream().mapToLong(RawManifest::size).sum();
             images.add(new ExportResult.ExportedImage(p.source().name(), p.digest(), p.top().mediaType(), p.originalDigest(),
-                    p.platforms(), p.blobBytes() + manifestBytes, p.artifacts().size(), artifactNotes(p)));
+                    p.platforms(), p.blobBytes() + manifestBytes, p.artifacts().size(), artifactNotes(p),
+                    delta.map(d -> d.alreadyPresent().get(index)).orElse(false)));
             fetched += outcomes.get(i).bytesPushed();
             cached += outcomes.get(i).bytesSkipped();
         }
@@ -255,7 +280,9 @@ public final class Exporter {
         long unique = blobs.stream().mapToLong(Descriptor::size).sum();
         return new ExportResult(images, written.bundle(), written.checksumFile(), written.sha256(), written.bytes(),
                 blobs.size(), unique, fetched, cached, request.signer().isPresent(),
-                request.signer().map(s -> s.fingerprint()), took);
+                request.signer().map(s -> s.fingerprint()), took,
+                delta.map(d -> new ExportResult.Delta(d.basedOn(), d.requires().size(),
+                        d.requires().stream().mapToLong(BundleManifest.Required::size).sum())));
     }
 
     /** bundle.json's record of what is attached to the image. */

@@ -3,6 +3,11 @@ package dev.airlock.importer;
 import dev.airlock.bundle.BundleArchive;
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleManifest;
+import dev.airlock.bundle.WriteOptions;
+import dev.airlock.model.Digest;
+import dev.airlock.receipt.Receipt;
+import dev.airlock.receipt.ReceiptFiles;
+import java.util.Set;
 import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.CopyJob;
 import dev.airlock.copy.CopyOptions;
@@ -105,35 +110,50 @@ public final class Importer {
     public ImportResult run(ImportRequest request) {
         long t0 = System.nanoTime();
         try (BundleArchive archive = opener.apply(request.bundle(), request.trust())) {
-            String signature = archive.signature().describe();
-            if (archive.signature().status() != SignatureInfo.Status.TRUSTED) {
-                progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
+            ImportResult result = run(request, archive, t0);
+            if (request.receipt().isPresent() && !request.dryRun()) {
+                ImportRequest.ReceiptOutput out = request.receipt().get();
+                Receipt r = new ReceiptMaker(target, request.mapping(), request.jobs(), progress).make(
+                        archive.images().stream().map(BundleImage::source).toList(), List.of(archive.manifest().bundleId()),
+                        WriteOptions.defaults().tool().version());
+                ReceiptFiles.write(out.file(), r, out.signer());
             }
-            List<BundleImage> images = archive.images();
-            // two images onto one target tag: refused before anything is read or pushed
-            request.mapping().checkDistinct(images.stream().map(BundleImage::source).toList());
-            if (!archive.randomAccess() && !request.dryRun()) {
-                beforeFirstUpload.run();
-                return streamOnce(request, archive, signature, t0);
-            }
-            ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
-            List<CopyJob> jobs = jobs(request, images, plan(source, archive.manifest(), request.jobs()));
-            List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
-            boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
-            if (request.dryRun() || upToDate) {
-                List<ImageReport> reports = new ArrayList<>();
-                for (int i = 0; i < jobs.size(); i++) {
-                    PlanPreview p = previews.get(i).value();
-                    reports.add(report(request, images.get(i), request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
-                            0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, previews.get(i).seconds()));
-                }
-                return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
-                        false, reports, seconds(t0));
-            }
-            beforeFirstUpload.run();
-            GraphCopier copier = copier(request);
-            return finish(request, images, copier.copy(jobs), copier, signature, t0);
+            return result;
         }
+    }
+
+    private ImportResult run(ImportRequest request, BundleArchive archive, long t0) {
+        String signature = archive.signature().describe();
+        if (archive.signature().status() != SignatureInfo.Status.TRUSTED) {
+            progress.note("warning: " + archive.describe() + " is " + signature + "; importing it because unsigned bundles are allowed");
+        }
+        List<BundleImage> images = archive.images();
+        // two images onto one target tag: refused before anything is read or pushed
+        request.mapping().checkDistinct(images.stream().map(BundleImage::source).toList());
+        // a delta: everything it relies on must be at the target before anything is uploaded
+        Set<Digest> external = new TargetRequirements(archive, target, request.mapping(), request.jobs(), progress)
+                .check(request.dryRun());
+        if (!archive.randomAccess() && !request.dryRun()) {
+            beforeFirstUpload.run();
+            return streamOnce(request, archive, signature, t0, external);
+        }
+        ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
+        List<CopyJob> jobs = jobs(request, images, plan(request, source, archive.manifest(), external));
+        List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
+        boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
+        if (request.dryRun() || upToDate) {
+            List<ImageReport> reports = new ArrayList<>();
+            for (int i = 0; i < jobs.size(); i++) {
+                PlanPreview p = previews.get(i).value();
+                reports.add(report(request, images.get(i), request.dryRun() ? Status.PLANNED : Status.OK, Optional.of(p.describe()),
+                        0, p.presentBytes(), 0, request.dryRun() ? p.missingBlobs().size() : 0, previews.get(i).seconds()));
+            }
+            return new ImportResult(request.bundle(), signature, request.mapping().toString(), request.dryRun(), upToDate,
+                    false, reports, seconds(t0));
+        }
+        beforeFirstUpload.run();
+        GraphCopier copier = copier(request);
+        return finish(request, images, copier.copy(jobs), copier, signature, t0);
     }
 
     private GraphCopier copier(ImportRequest request) {
@@ -154,7 +174,7 @@ public final class Importer {
      * each manifest and checked the routing before handing it over); the plans are made from the
      * kept manifests and configs when the stream has ended, then tags.
      */
-    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0) {
+    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0, Set<Digest> external) {
         List<BundleImage> images = archive.images();
         List<GraphCopier.Destination> destinations = new ArrayList<>();
         for (BundleImage img : images) {
@@ -181,7 +201,7 @@ public final class Importer {
                     content = new ByteArrayInputStream(bytes);
                 }
                 sink.blob(d, to, content);
-            }, ProgressListener.NONE), () -> plan(heads, archive.manifest(), request.jobs()));
+            }, ProgressListener.NONE), () -> plan(request, heads, archive.manifest(), external));
         } catch (AirlockException e) {
             // the bundle itself failed (a verification failure of the stream): nothing is tagged
             throw failed(request, images, null, e, signature, t0);
@@ -216,16 +236,23 @@ public final class Importer {
 
     /**
      * Plans every image from the bundle (or from the manifests and configs kept while it streamed),
-     * with the artifacts bundle.json lists for it.
+     * with the artifacts bundle.json lists for it. A delta's required items are external: not read,
+     * not descended into. An image whose top is required is planned from the target: its top's
+     * bytes are read back from there by digest (verified), so that its tag can be written.
      */
-    private static List<ImagePlan> plan(ImageSource bundle, BundleManifest manifest, int jobs) {
+    private List<ImagePlan> plan(ImportRequest request, ImageSource bundle, BundleManifest manifest, Set<Digest> external) {
         List<BundleImage> images = manifest.images();
         ImageSource source = BundleArtifacts.of(bundle, manifest);
         List<SourceImage> sources = new ArrayList<>();
         for (BundleImage img : images) {
-            sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString(), img.originalDigest()));
+            if (external.contains(img.digest())) {
+                String repo = request.mapping().map(img.source()).repository();
+                sources.add(new SourceImage(img.source(), target, repo, img.digest().toString()));
+            } else {
+                sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString(), img.originalDigest()));
+            }
         }
-        List<ImagePlan> plans = new GraphPlanner(List.of(), ReferrerOptions.REQUIRED).planAll(sources, jobs);
+        List<ImagePlan> plans = new GraphPlanner(List.of(), ReferrerOptions.REQUIRED, external).planAll(sources, request.jobs());
         for (int i = 0; i < images.size(); i++) {
             if (!plans.get(i).digest().equals(images.get(i).digest())) {
                 throw new InternalException("planned " + plans.get(i).digest() + " for " + images.get(i).source() + ", bundle says "

@@ -1,0 +1,334 @@
+package dev.airlock.receipt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.InvalidContentException;
+import dev.airlock.model.Descriptor;
+import dev.airlock.model.Digest;
+import dev.airlock.model.ImageReference;
+import dev.airlock.model.Json;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * A receipt: what a target registry verifiably holds, written by the secured side
+ * ({@code airlock import --receipt}, {@code airlock receipt}) and read by the connected side
+ * ({@code airlock export --since}). Serialised once, compactly, in UTF-8; {@link #bytes()} are
+ * what is written and signed. Parsing is strict like bundle.json: duplicate keys, trailing data,
+ * unknown or missing fields, bad digests, a size over {@link #MAX_BYTES} are one-line errors.
+ *
+ * <pre>{"receiptVersion":1,"receiptId":"…","created":"2026-01-01T00:00:00Z","tool":{"name":"airlock","version":"…"},
+ *  "target":{"registry":"reg.local:5000","prefix":"mirror"},"bundles":["…"],
+ *  "images":[{"source":"docker.io/rancher/pause:3.1","target":"reg.local:5000/mirror/rancher/pause:3.1","present":true,
+ *             "digest":"sha256:…","manifests":["sha256:…"],"blobs":[{"digest":"sha256:…","size":123}]}]}</pre>
+ * Every manifest and blob listed was checked at the target when the receipt was made (manifest
+ * by digest, blob HEAD with that size), never taken from a bundle. An absent tag has
+ * {@code present:false}, no digest and empty lists.
+ */
+public final class Receipt {
+    public static final int VERSION = 1;
+    /** Largest receipt accepted. */
+    public static final int MAX_BYTES = 32 * 1024 * 1024;
+
+    private static final Set<String> TOP_KEYS = Set.of("receiptVersion", "receiptId", "created", "tool", "target", "bundles", "images");
+    private static final Set<String> IMAGE_KEYS = Set.of("source", "target", "present", "digest", "manifests", "blobs");
+    private static final Set<String> IMAGE_REQUIRED = Set.of("source", "target", "present", "manifests", "blobs");
+
+    /** The registry and path prefix the receipt describes. */
+    public record Target(String registry, String prefix) {
+        public Target {
+            Objects.requireNonNull(registry, "registry");
+            Objects.requireNonNull(prefix, "prefix");
+        }
+    }
+
+    /** A blob the target holds, with its size. */
+    public record Blob(Digest digest, long size) {
+        public Blob {
+            Objects.requireNonNull(digest, "digest");
+        }
+    }
+
+    /**
+     * One image as found at the target.
+     *
+     * @param source    the source reference (as in the bundle)
+     * @param target    the reference at the target
+     * @param digest    what the target's tag (or digest) resolved to; empty when absent
+     * @param manifests every manifest and index of the graph found at the target
+     * @param blobs     every config and layer found at the target with its size
+     */
+    public record Image(ImageReference source, ImageReference target, Optional<Digest> digest, List<Digest> manifests, List<Blob> blobs) {
+        public Image {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(target, "target");
+            digest = digest == null ? Optional.empty() : digest;
+            manifests = List.copyOf(manifests);
+            blobs = List.copyOf(blobs);
+        }
+
+        public boolean present() {
+            return digest.isPresent();
+        }
+
+        /** An absent tag. */
+        public static Image absent(ImageReference source, ImageReference target) {
+            return new Image(source, target, Optional.empty(), List.of(), List.of());
+        }
+    }
+
+    private final UUID id;
+    private final Instant created;
+    private final String toolName;
+    private final String toolVersion;
+    private final Target target;
+    private final List<UUID> bundles;
+    private final List<Image> images;
+    private final byte[] bytes;
+
+    private Receipt(UUID id, Instant created, String toolName, String toolVersion, Target target, List<UUID> bundles,
+                    List<Image> images, byte[] bytes) {
+        this.id = id;
+        this.created = created;
+        this.toolName = toolName;
+        this.toolVersion = toolVersion;
+        this.target = target;
+        this.bundles = List.copyOf(bundles);
+        this.images = List.copyOf(images);
+        this.bytes = bytes;
+    }
+
+    /** Builds and serialises a receipt ({@code created} truncated to seconds). */
+    public static Receipt create(UUID id, Instant created, String toolVersion, Target target, List<UUID> bundles, List<Image> images) {
+        Instant t = created.truncatedTo(ChronoUnit.SECONDS);
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.put("receiptVersion", VERSION);
+        root.put("receiptId", id.toString());
+        root.put("created", DateTimeFormatter.ISO_INSTANT.format(t));
+        ObjectNode tool = root.putObject("tool");
+        tool.put("name", "airlock");
+        tool.put("version", toolVersion);
+        ObjectNode tn = root.putObject("target");
+        tn.put("registry", target.registry());
+        tn.put("prefix", target.prefix());
+        ArrayNode bn = root.putArray("bundles");
+        bundles.forEach(b -> bn.add(b.toString()));
+        ArrayNode in = root.putArray("images");
+        for (Image i : images) {
+            ObjectNode o = in.addObject();
+            o.put("source", i.source().toString());
+            o.put("target", i.target().toString());
+            o.put("present", i.present());
+            i.digest().ifPresent(d -> o.put("digest", d.toString()));
+            ArrayNode ms = o.putArray("manifests");
+            i.manifests().forEach(m -> ms.add(m.toString()));
+            ArrayNode bs = o.putArray("blobs");
+            for (Blob b : i.blobs()) {
+                ObjectNode x = bs.addObject();
+                x.put("digest", b.digest().toString());
+                x.put("size", b.size());
+            }
+        }
+        byte[] bytes = Json.write(root);
+        return parse(bytes, "receipt being written");
+    }
+
+    /** Parses and validates receipt bytes; {@code where} names the file in errors. */
+    public static Receipt parse(byte[] bytes, String where) {
+        if (bytes.length > MAX_BYTES) {
+            throw new InvalidContentException(where + " is " + bytes.length + " bytes, over the limit of " + MAX_BYTES);
+        }
+        JsonNode root = Json.parse(bytes, where, MAX_BYTES);
+        object(root, where, TOP_KEYS, TOP_KEYS);
+        JsonNode v = root.get("receiptVersion");
+        if (!v.isInt() || v.intValue() != VERSION) {
+            throw new InvalidContentException(where + " has receiptVersion " + v + "; this Airlock reads receipt version " + VERSION);
+        }
+        UUID id = uuid(text(root, "receiptId", where), where + " receiptId");
+        Instant created;
+        try {
+            created = Instant.parse(text(root, "created", where));
+        } catch (RuntimeException e) {
+            throw new InvalidContentException(where + " has an invalid created time (expected RFC 3339 UTC)");
+        }
+        JsonNode tool = root.get("tool");
+        object(tool, where + " tool", Set.of("name", "version"), Set.of("name", "version"));
+        JsonNode tn = root.get("target");
+        object(tn, where + " target", Set.of("registry", "prefix"), Set.of("registry", "prefix"));
+        Target target = new Target(text(tn, "registry", where + " target"), text(tn, "prefix", where + " target"));
+        List<UUID> bundles = new ArrayList<>();
+        for (JsonNode b : array(root, "bundles", where)) {
+            if (!b.isTextual()) {
+                throw new InvalidContentException(where + " bundles holds a non-string");
+            }
+            bundles.add(uuid(b.asText(), where + " bundles"));
+        }
+        List<Image> images = new ArrayList<>();
+        JsonNode ia = array(root, "images", where);
+        for (int i = 0; i < ia.size(); i++) {
+            images.add(image(ia.get(i), where + " images[" + i + "]"));
+        }
+        return new Receipt(id, created, text(tool, "name", where + " tool"), text(tool, "version", where + " tool"), target, bundles,
+                images, bytes.clone());
+    }
+
+    private static Image image(JsonNode o, String w) {
+        object(o, w, IMAGE_KEYS, IMAGE_REQUIRED);
+        ImageReference source = reference(text(o, "source", w), w + " source");
+        ImageReference target = reference(text(o, "target", w), w + " target");
+        JsonNode p = o.get("present");
+        if (!p.isBoolean()) {
+            throw new InvalidContentException(w + " field 'present' is not a boolean");
+        }
+        Optional<Digest> digest = o.has("digest") ? Optional.of(digest(text(o, "digest", w), w + " digest")) : Optional.empty();
+        if (p.booleanValue() != digest.isPresent()) {
+            throw new InvalidContentException(w + (p.booleanValue() ? " is present but has no digest" : " is absent but has a digest"));
+        }
+        Set<Digest> manifests = new LinkedHashSet<>();
+        for (JsonNode m : array(o, "manifests", w)) {
+            if (!m.isTextual() || !manifests.add(digest(m.asText(), w + " manifests"))) {
+                throw new InvalidContentException(w + " manifests holds a non-string or a duplicate");
+            }
+        }
+        Map<Digest, Blob> blobs = new LinkedHashMap<>();
+        JsonNode ba = array(o, "blobs", w);
+        for (int k = 0; k < ba.size(); k++) {
+            String bw = w + " blobs[" + k + "]";
+            JsonNode b = ba.get(k);
+            object(b, bw, Set.of("digest", "size"), Set.of("digest", "size"));
+            Digest d = digest(text(b, "digest", bw), bw);
+            JsonNode s = b.get("size");
+            if (!s.isIntegralNumber() || !s.canConvertToLong() || s.longValue() < 0 || s.longValue() > Descriptor.MAX_BLOB_SIZE) {
+                throw new InvalidContentException(bw + " field 'size' is not an integer or out of range");
+            }
+            if (blobs.put(d, new Blob(d, s.longValue())) != null) {
+                throw new InvalidContentException(bw + " lists " + d + " twice");
+            }
+        }
+        if (!p.booleanValue() && (!manifests.isEmpty() || !blobs.isEmpty())) {
+            throw new InvalidContentException(w + " is absent but lists content");
+        }
+        if (digest.isPresent() && !manifests.contains(digest.get())) {
+            throw new InvalidContentException(w + " digest " + digest.get() + " is not among its manifests");
+        }
+        return new Image(source, target, digest, new ArrayList<>(manifests), new ArrayList<>(blobs.values()));
+    }
+
+    private static ImageReference reference(String s, String w) {
+        try {
+            ImageReference r = ImageReference.parse(s);
+            if (!r.toString().equals(s)) {
+                throw new InvalidContentException(w + " '" + printable(s) + "' is not in normalised form");
+            }
+            return r;
+        } catch (InvalidContentException e) {
+            throw e;
+        } catch (AirlockException e) {
+            throw new InvalidContentException(w + " is not an image reference: " + e.getMessage());
+        }
+    }
+
+    private static Digest digest(String s, String w) {
+        try {
+            return Digest.parse(s);
+        } catch (AirlockException e) {
+            throw new InvalidContentException(w + " has an invalid digest '" + printable(s) + "'");
+        }
+    }
+
+    private static UUID uuid(String s, String w) {
+        try {
+            UUID u = UUID.fromString(s);
+            if (u.toString().equals(s)) {
+                return u;
+            }
+        } catch (IllegalArgumentException ignored) {
+            // reported below
+        }
+        throw new InvalidContentException(w + " is not a canonical UUID: '" + printable(s) + "'");
+    }
+
+    private static void object(JsonNode n, String what, Set<String> allowed, Set<String> required) {
+        if (n == null || !n.isObject()) {
+            throw new InvalidContentException(what + " is not a JSON object");
+        }
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k)) {
+                throw new InvalidContentException(what + " has unknown field '" + printable(k) + "'");
+            }
+        }
+        for (String k : required) {
+            if (!n.has(k)) {
+                throw new InvalidContentException(what + " lacks field '" + k + "'");
+            }
+        }
+    }
+
+    private static String text(JsonNode n, String key, String what) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isTextual()) {
+            throw new InvalidContentException(what + " field '" + key + "' is missing or not a string");
+        }
+        return v.asText();
+    }
+
+    private static JsonNode array(JsonNode n, String key, String what) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isArray()) {
+            throw new InvalidContentException(what + " field '" + key + "' is missing or not an array");
+        }
+        return v;
+    }
+
+    private static String printable(String s) {
+        return dev.airlock.error.Printable.of(s);
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public Instant created() {
+        return created;
+    }
+
+    public String toolName() {
+        return toolName;
+    }
+
+    public String toolVersion() {
+        return toolVersion;
+    }
+
+    public Target target() {
+        return target;
+    }
+
+    public List<UUID> bundles() {
+        return bundles;
+    }
+
+    public List<Image> images() {
+        return images;
+    }
+
+    /** A copy of the exact bytes (what is written and signed). */
+    public byte[] bytes() {
+        return bytes.clone();
+    }
+}
