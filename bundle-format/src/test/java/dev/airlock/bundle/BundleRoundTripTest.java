@@ -208,7 +208,7 @@ class BundleRoundTripTest {
         Path out = dir.resolve("k.tar");
         WriteResult r = BundleWriter.write(out, c.images, c.order(), c.opener(), options(), ProgressListener.NONE);
         String json = new String(r.manifest().bytes(), StandardCharsets.UTF_8);
-        assertTrue(json.startsWith("{\"formatVersion\":2,\"bundleId\":\"" + ID + "\",\"created\":\"2025-01-02T03:04:05Z\""), json);
+        assertTrue(json.startsWith("{\"formatVersion\":1,\"bundleId\":\"" + ID + "\",\"created\":\"2025-01-02T03:04:05Z\""), json);
         assertFalse(json.contains("\n"));
         assertEquals(signer.publicKeyPem(), Pem.publicKeyPem(signer.publicKey()));
     }

@@ -272,7 +272,7 @@ class HostileBundleTest {
     @Test
     void bundleJsonWithDuplicateKeys() throws IOException {
         expect(Forge.signedBundle(content.images, content.bytes, Forge.types(content), signer,
-                b -> new String(b, StandardCharsets.UTF_8).replaceFirst("\\{\"formatVersion\":2,", "{\"formatVersion\":2,\"formatVersion\":2,").getBytes(StandardCharsets.UTF_8)),
+                b -> new String(b, StandardCharsets.UTF_8).replaceFirst("\\{\"formatVersion\":1,", "{\"formatVersion\":1,\"formatVersion\":1,").getBytes(StandardCharsets.UTF_8)),
                 "Duplicate field 'formatVersion'");
     }
 
