@@ -78,6 +78,24 @@ final class ServeBundles {
             order.putIfAbsent(m.digest(), m.descriptor());
             bytes.put(m.digest(), m.bytes());
         }
+        // an extra manifest whose subject is an image's top is that image's attached artifact (every
+        // blob of a bundle belongs to an image's graph)
+        for (RawManifest m : extraManifests) {
+            com.fasterxml.jackson.databind.JsonNode j = dev.airlock.model.Json.parse(m.bytes(), "extra manifest");
+            if (!j.has("subject")) {
+                continue;
+            }
+            Digest subject = Digest.parse(j.get("subject").get("digest").asText());
+            for (int i = 0; i < images.size(); i++) {
+                BundleImage img = images.get(i);
+                if (img.digest().equals(subject)) {
+                    List<dev.airlock.bundle.BundleArtifact> as = new ArrayList<>(img.artifacts());
+                    as.add(new dev.airlock.bundle.BundleArtifact(subject, m.digest(), m.mediaType(), j.path("artifactType").asText(""),
+                            "referrers-tag", false));
+                    images.set(i, new BundleImage(img.source(), img.descriptor(), img.platforms(), img.originalDigest(), as));
+                }
+            }
+        }
         WriteOptions options = signer.map(s -> WriteOptions.defaults().withSigner(s)).orElse(WriteOptions.defaults());
         BundleWriter.write(out, images, new ArrayList<>(order.values()), d -> new ByteArrayInputStream(bytes.get(d.digest())),
                 options, ProgressListener.NONE);
