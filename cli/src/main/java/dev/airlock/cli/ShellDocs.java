@@ -114,7 +114,9 @@ public final class ShellDocs {
                 .append(".TP\n.B 3\nverification failed: checksum, signature, trust, structure, hostile entry, platform mismatch\n")
                 .append(".TP\n.B 4\na registry refused or failed an operation (after retries)\n")
                 .append(".TP\n.B 5\nlocal I/O error: file missing, disk full, permission denied\n")
-                .append(".TP\n.B 6\npartial success: some images of a multi-image job failed, the others completed\n");
+                .append(".TP\n.B 6\npartial success: some images of a multi-image job failed, the others completed\n")
+                .append(".TP\n.B 7\nthe target registry cannot take the bundle (preflight, or import's check before its first upload)\n")
+                .append(".TP\n.B 8\nthe target lacks what a delta bundle relies on (nothing was pushed)\n");
         m.append(".SH SEE ALSO\n");
         List<String> see = new ArrayList<>();
         if (cmd != root) {

@@ -273,7 +273,7 @@ class DeltaCommandTest {
         assertEquals(refsAfter.size(), bj.get("requires").size(), "only the tops");
         assertEquals(2, bj.get("basedOn").size());
         // importing it only checks and tags: everything is there already
-        CliRun i = CliRun.of("import", none.toString(), "--to", dst.host() + "/mirror", "--trust", ops.publicKey().toString(), "-q");
+        CliRun i = CliRun.of("import", none.toString(), "--to", dst.host() + "/mirror", "--trust", ops.publicKey().toString());
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("already complete, nothing written"), i.out());
     }
@@ -376,7 +376,7 @@ class DeltaCommandTest {
 
     private static CliRun export(Path out, List<String> refs, String... more) {
         List<String> args = new ArrayList<>(List.of("export", "-o", out.toString(), "--cache", tmp.resolve("cache").toString(),
-                "--sign-key", ops.privateKey().toString(), "-q"));
+                "--sign-key", ops.privateKey().toString()));
         args.addAll(refs);
         args.addAll(List.of(more));
         return CliRun.of(args.toArray(String[]::new));

@@ -120,7 +120,7 @@ class PreflightCommandTest {
             assertFalse(Files.exists(reg.storage().resolve("docker/registry/v2/repositories/mirror/airlock-preflight")), "--no-preflight probes nothing");
             // the target now refuses OCI indexes, but a re-run has nothing to write: no preflight, exit 0
             proxy.rejectRequests(PreflightCommandTest::ociIndexPut, 400);
-            CliRun again = CliRun.of("import", bundle.toString(), "--to", to, "--allow-unsigned", "-q");
+            CliRun again = CliRun.of("import", bundle.toString(), "--to", to, "--allow-unsigned");
             assertEquals(0, again.code(), again.out() + again.err());
             assertTrue(again.out().contains("already complete, nothing written"), again.out());
             assertFalse(Files.exists(reg.storage().resolve("docker/registry/v2/repositories/mirror/airlock-preflight")), "nothing probed");

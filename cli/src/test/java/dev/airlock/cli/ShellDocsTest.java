@@ -80,7 +80,7 @@ class ShellDocsTest {
         }
         String top = Files.readString(dir.resolve("man/man1/airlock.1"), StandardCharsets.UTF_8);
         for (String sub : root.getSubcommands().keySet()) {
-            assertTrue(top.contains(".B " + sub + "\n"), "airlock.1 lists " + sub);
+            assertTrue(top.contains(".B " + sub.replace("-", "\\-") + "\n"), "airlock.1 lists " + sub);
         }
     }
 

@@ -181,7 +181,7 @@ class HostileContentTest {
         assertEquals(1, lines.size(), inspect.out);
         assertTrue(lines.get(0).matches("signature  signed by sha256:[0-9a-f]{64} \\(O=x,CN=ops\\?\\[2K\\?\\[1A\\), trusted"), lines.get(0));
         assertFalse(lines.get(0).contains("f".repeat(64)), lines.get(0));
-        Run verify = run("verify", p.toString(), "--trust", trust.toString(), "-q");
+        Run verify = run("verify", p.toString(), "--trust", trust.toString());
         assertEquals(0, verify.code, verify.err);
         clean(verify.out);
         assertEquals(lines, signatureLines(verify.out), verify.out);

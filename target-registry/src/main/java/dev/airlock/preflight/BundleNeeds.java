@@ -105,6 +105,10 @@ public record BundleNeeds(List<Image> images) {
         if (level > 8) {
             return; // the bundle reader refuses deeper nesting; nothing to learn there
         }
+        if (archive.manifest().blob(d.digest()).isEmpty()) {
+            // a delta relies on it at the target (bundle.json's requires): nothing of it is uploaded
+            return;
+        }
         RawManifest m = archive.fetchManifest(repository, d.digest().toString());
         types.add(m.mediaType());
         ManifestView v = m.view();
