@@ -82,7 +82,7 @@ licenses="$STAGE/share/doc/airlock/licenses"
 tr ':' '\n' <"$classpath_file" | sort | while read -r jar; do
   [[ -n "$jar" && -f "$jar" ]] || continue
   base="$(basename "$jar" .jar)"
-  case "$base" in cli-*|core-*|engine-*|exporter-*|importer-*|mirror-*|bundle-format-*|registry-client-*) continue ;; esac
+  case "$base" in cli-*|core-*|engine-*|exporter-*|importer-*|mirror-*|bundle-format-*|registry-client-*|serve-*|target-registry-*) continue ;; esac
   dir="$licenses/$base"
   mkdir -p "$dir"
   mapfile -t entries < <("$jdk/bin/jar" tf "$jar" | grep -E '^META-INF/[^/]*(LICENSE|NOTICE)[^/]*$' || true)
