@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.model.JsonFields;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -247,8 +248,8 @@ public final class BundleManifest {
             if (version >= 2) {
                 allowed.addAll(V2_KEYS);
             }
-            requireObject(root, what, allowed, TOP_KEYS);
-            String idText = text(root, "bundleId", what);
+            JsonFields.requireObject(root, what, allowed, TOP_KEYS);
+            String idText = JsonFields.text(root, "bundleId", what);
             UUID id;
             try {
                 id = UUID.fromString(idText);
@@ -258,7 +259,7 @@ public final class BundleManifest {
             if (!id.toString().equals(idText)) {
                 throw new InvalidContentException(what + " has a non-canonical bundleId '" + Printable.of(idText) + "'");
             }
-            String createdText = text(root, "created", what);
+            String createdText = JsonFields.text(root, "created", what);
             Instant created;
             try {
                 created = Instant.parse(createdText);
@@ -266,27 +267,27 @@ public final class BundleManifest {
                 throw new InvalidContentException(what + " has an invalid created time '" + Printable.of(createdText) + "' (expected RFC 3339 UTC)");
             }
             JsonNode tn = root.get("tool");
-            requireObject(tn, what + " tool", Set.of("name", "version"), Set.of("name", "version"));
-            Tool tool = new Tool(text(tn, "name", what + " tool"), text(tn, "version", what + " tool"));
+            JsonFields.requireObject(tn, what + " tool", Set.of("name", "version"), Set.of("name", "version"));
+            Tool tool = new Tool(JsonFields.text(tn, "name", what + " tool"), JsonFields.text(tn, "version", what + " tool"));
 
-            JsonNode fa = array(root, "files", what);
+            JsonNode fa = JsonFields.array(root, "files", what);
             List<FileEntry> files = new ArrayList<>(fa.size());
             for (int i = 0; i < fa.size(); i++) {
                 String w = what + " files[" + i + "]";
                 JsonNode f = fa.get(i);
-                requireObject(f, w, FILE_KEYS, Set.of("path", "size", "sha256"));
-                String path = text(f, "path", w);
-                String hex = text(f, "sha256", w);
+                JsonFields.requireObject(f, w, FILE_KEYS, Set.of("path", "size", "sha256"));
+                String path = JsonFields.text(f, "path", w);
+                String hex = JsonFields.text(f, "sha256", w);
                 Digest sha;
                 try {
                     sha = new Digest("sha256", hex);
                 } catch (InvalidContentException e) {
                     throw new InvalidContentException(w + " has an invalid sha256 '" + Printable.of(hex) + "'");
                 }
-                Optional<MediaType> mt = f.has("mediaType") ? Optional.of(MediaType.of(text(f, "mediaType", w))) : Optional.empty();
+                Optional<MediaType> mt = f.has("mediaType") ? Optional.of(MediaType.of(JsonFields.text(f, "mediaType", w))) : Optional.empty();
                 Optional<List<Integer>> users = Optional.empty();
                 if (f.has("images")) {
-                    JsonNode ua = array(f, "images", w);
+                    JsonNode ua = JsonFields.array(f, "images", w);
                     List<Integer> l = new ArrayList<>(ua.size());
                     for (JsonNode u : ua) {
                         if (!u.isInt()) {
@@ -299,13 +300,13 @@ public final class BundleManifest {
                 files.add(new FileEntry(path, size(f, w), sha, mt, users));
             }
 
-            JsonNode ia = array(root, "images", what);
+            JsonNode ia = JsonFields.array(root, "images", what);
             List<BundleImage> images = new ArrayList<>(ia.size());
             for (int i = 0; i < ia.size(); i++) {
                 String w = what + " images[" + i + "]";
                 JsonNode o = ia.get(i);
-                requireObject(o, w, IMAGE_KEYS, Set.of("source", "digest", "mediaType", "size", "platforms"));
-                String src = text(o, "source", w);
+                JsonFields.requireObject(o, w, IMAGE_KEYS, Set.of("source", "digest", "mediaType", "size", "platforms"));
+                String src = JsonFields.text(o, "source", w);
                 ImageReference ref;
                 try {
                     ref = ImageReference.parse(src);
@@ -315,8 +316,8 @@ public final class BundleManifest {
                 if (!ref.toString().equals(src)) {
                     throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
                 }
-                Descriptor d = Descriptor.of(MediaType.of(text(o, "mediaType", w)), Digest.parse(text(o, "digest", w)), size(o, w));
-                JsonNode pa = array(o, "platforms", w);
+                Descriptor d = Descriptor.of(MediaType.of(JsonFields.text(o, "mediaType", w)), Digest.parse(JsonFields.text(o, "digest", w)), size(o, w));
+                JsonNode pa = JsonFields.array(o, "platforms", w);
                 List<Platform> ps = new ArrayList<>();
                 for (JsonNode p : pa) {
                     if (!p.isTextual()) {
@@ -328,7 +329,7 @@ public final class BundleManifest {
                         throw new InvalidContentException(w + " has an invalid platform '" + Printable.of(p.asText()) + "'");
                     }
                 }
-                Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(text(o, "originalDigest", w))) : Optional.empty();
+                Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(JsonFields.text(o, "originalDigest", w))) : Optional.empty();
                 images.add(new BundleImage(ref, d, ps, orig, parseArtifacts(o, w, version)));
             }
             List<Required> requires = parseRequires(root, what);
@@ -457,7 +458,7 @@ public final class BundleManifest {
         if (version < 2) {
             throw new InvalidContentException(what + " has 'artifacts', which format " + version + " does not have");
         }
-        JsonNode aa = array(image, "artifacts", what);
+        JsonNode aa = JsonFields.array(image, "artifacts", what);
         if (aa.size() > ManifestView.MAX_ENTRIES) {
             throw new InvalidContentException(what + " has " + aa.size() + " artifacts, over the limit of " + ManifestView.MAX_ENTRIES);
         }
@@ -465,14 +466,14 @@ public final class BundleManifest {
         for (int k = 0; k < aa.size(); k++) {
             String w = what + " artifacts[" + k + "]";
             JsonNode a = aa.get(k);
-            requireObject(a, w, ARTIFACT_KEYS, Set.of("subject", "digest", "mediaType", "artifactType", "foundBy"));
+            JsonFields.requireObject(a, w, ARTIFACT_KEYS, Set.of("subject", "digest", "mediaType", "artifactType", "foundBy"));
             JsonNode dropped = a.get("subjectDropped");
             if (dropped != null && !(dropped.isBoolean() && dropped.booleanValue())) {
                 throw new InvalidContentException(w + " field 'subjectDropped' must be true when present");
             }
             try {
-                out.add(new BundleArtifact(Digest.parse(text(a, "subject", w)), Digest.parse(text(a, "digest", w)),
-                        MediaType.of(text(a, "mediaType", w)), text(a, "artifactType", w), text(a, "foundBy", w), dropped != null));
+                out.add(new BundleArtifact(Digest.parse(JsonFields.text(a, "subject", w)), Digest.parse(JsonFields.text(a, "digest", w)),
+                        MediaType.of(JsonFields.text(a, "mediaType", w)), JsonFields.text(a, "artifactType", w), JsonFields.text(a, "foundBy", w), dropped != null));
             } catch (InvalidContentException e) {
                 throw e.getMessage().startsWith(w) ? e : new InvalidContentException(w + ": " + e.getMessage());
             }
@@ -511,38 +512,8 @@ public final class BundleManifest {
         }
     }
 
-    private static void requireObject(JsonNode n, String what, Set<String> allowed, Set<String> required) {
-        if (n == null || !n.isObject()) {
-            throw new InvalidContentException(what + " is not a JSON object");
-        }
-        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!allowed.contains(k)) {
-                throw new InvalidContentException(what + " has unknown field '" + Printable.of(k) + "'");
-            }
-        }
-        for (String k : required) {
-            if (!n.has(k)) {
-                throw new InvalidContentException(what + " lacks field '" + k + "'");
-            }
-        }
-    }
 
-    private static String text(JsonNode n, String key, String what) {
-        JsonNode v = n.get(key);
-        if (v == null || !v.isTextual()) {
-            throw new InvalidContentException(what + " field '" + key + "' is missing or not a string");
-        }
-        return v.asText();
-    }
 
-    private static JsonNode array(JsonNode n, String key, String what) {
-        JsonNode v = n.get(key);
-        if (v == null || !v.isArray()) {
-            throw new InvalidContentException(what + " field '" + key + "' is missing or not an array");
-        }
-        return v;
-    }
 
     private static long size(JsonNode n, String what) {
         JsonNode v = n.get("size");
@@ -611,33 +582,33 @@ public final class BundleManifest {
         if (!root.has("requires")) {
             return List.of();
         }
-        JsonNode ra = array(root, "requires", what);
+        JsonNode ra = JsonFields.array(root, "requires", what);
         List<Required> out = new ArrayList<>(ra.size());
         for (int i = 0; i < ra.size(); i++) {
             String w = what + " requires[" + i + "]";
             JsonNode r = ra.get(i);
-            requireObject(r, w, REQUIRED_KEYS, REQUIRED_KEYS);
+            JsonFields.requireObject(r, w, REQUIRED_KEYS, REQUIRED_KEYS);
             Digest d;
             try {
-                d = Digest.parse(text(r, "digest", w));
+                d = Digest.parse(JsonFields.text(r, "digest", w));
             } catch (AirlockException e) {
                 throw new InvalidContentException(w + " has an invalid digest");
             }
             List<Integer> users = new ArrayList<>();
-            for (JsonNode u : array(r, "images", w)) {
+            for (JsonNode u : JsonFields.array(r, "images", w)) {
                 if (!u.isInt()) {
                     throw new InvalidContentException(w + " images holds a non-integer");
                 }
                 users.add(u.intValue());
             }
             List<String> repos = new ArrayList<>();
-            for (JsonNode u : array(r, "repositories", w)) {
+            for (JsonNode u : JsonFields.array(r, "repositories", w)) {
                 if (!u.isTextual()) {
                     throw new InvalidContentException(w + " repositories holds a non-string");
                 }
                 repos.add(u.asText());
             }
-            out.add(new Required(d, size(r, w), MediaType.of(text(r, "mediaType", w)), users, repos));
+            out.add(new Required(d, size(r, w), MediaType.of(JsonFields.text(r, "mediaType", w)), users, repos));
         }
         return out;
     }
@@ -646,13 +617,13 @@ public final class BundleManifest {
         if (!root.has("basedOn")) {
             return List.of();
         }
-        JsonNode ba = array(root, "basedOn", what);
+        JsonNode ba = JsonFields.array(root, "basedOn", what);
         List<BasedOn> out = new ArrayList<>(ba.size());
         for (int i = 0; i < ba.size(); i++) {
             String w = what + " basedOn[" + i + "]";
             JsonNode b = ba.get(i);
-            requireObject(b, w, Set.of("receiptId", "sha256"), Set.of("receiptId", "sha256"));
-            String idText = text(b, "receiptId", w);
+            JsonFields.requireObject(b, w, Set.of("receiptId", "sha256"), Set.of("receiptId", "sha256"));
+            String idText = JsonFields.text(b, "receiptId", w);
             UUID id;
             try {
                 id = UUID.fromString(idText);
@@ -662,7 +633,7 @@ public final class BundleManifest {
             if (!id.toString().equals(idText)) {
                 throw new InvalidContentException(w + " has a non-canonical receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
             }
-            String hex = text(b, "sha256", w);
+            String hex = JsonFields.text(b, "sha256", w);
             try {
                 out.add(new BasedOn(id, new Digest("sha256", hex)));
             } catch (InvalidContentException e) {

@@ -1,5 +1,6 @@
 package dev.airlock.receipt;
 
+import dev.airlock.model.JsonFields;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -153,64 +154,64 @@ public final class Receipt {
             throw new InvalidContentException(where + " is " + bytes.length + " bytes, over the limit of " + MAX_BYTES);
         }
         JsonNode root = Json.parse(bytes, where, MAX_BYTES);
-        object(root, where, TOP_KEYS, TOP_KEYS);
+        JsonFields.requireObject(root, where, TOP_KEYS, TOP_KEYS);
         JsonNode v = root.get("receiptVersion");
         if (!v.isInt() || v.intValue() != VERSION) {
             throw new InvalidContentException(where + " has receiptVersion " + v + "; this Airlock reads receipt version " + VERSION);
         }
-        UUID id = uuid(text(root, "receiptId", where), where + " receiptId");
+        UUID id = uuid(JsonFields.text(root, "receiptId", where), where + " receiptId");
         Instant created;
         try {
-            created = Instant.parse(text(root, "created", where));
+            created = Instant.parse(JsonFields.text(root, "created", where));
         } catch (RuntimeException e) {
             throw new InvalidContentException(where + " has an invalid created time (expected RFC 3339 UTC)");
         }
         JsonNode tool = root.get("tool");
-        object(tool, where + " tool", Set.of("name", "version"), Set.of("name", "version"));
+        JsonFields.requireObject(tool, where + " tool", Set.of("name", "version"), Set.of("name", "version"));
         JsonNode tn = root.get("target");
-        object(tn, where + " target", Set.of("registry", "prefix"), Set.of("registry", "prefix"));
-        Target target = new Target(text(tn, "registry", where + " target"), text(tn, "prefix", where + " target"));
+        JsonFields.requireObject(tn, where + " target", Set.of("registry", "prefix"), Set.of("registry", "prefix"));
+        Target target = new Target(JsonFields.text(tn, "registry", where + " target"), JsonFields.text(tn, "prefix", where + " target"));
         List<UUID> bundles = new ArrayList<>();
-        for (JsonNode b : array(root, "bundles", where)) {
+        for (JsonNode b : JsonFields.array(root, "bundles", where)) {
             if (!b.isTextual()) {
                 throw new InvalidContentException(where + " bundles holds a non-string");
             }
             bundles.add(uuid(b.asText(), where + " bundles"));
         }
         List<Image> images = new ArrayList<>();
-        JsonNode ia = array(root, "images", where);
+        JsonNode ia = JsonFields.array(root, "images", where);
         for (int i = 0; i < ia.size(); i++) {
             images.add(image(ia.get(i), where + " images[" + i + "]"));
         }
-        return new Receipt(id, created, text(tool, "name", where + " tool"), text(tool, "version", where + " tool"), target, bundles,
+        return new Receipt(id, created, JsonFields.text(tool, "name", where + " tool"), JsonFields.text(tool, "version", where + " tool"), target, bundles,
                 images, bytes.clone());
     }
 
     private static Image image(JsonNode o, String w) {
-        object(o, w, IMAGE_KEYS, IMAGE_REQUIRED);
-        ImageReference source = reference(text(o, "source", w), w + " source");
-        ImageReference target = reference(text(o, "target", w), w + " target");
+        JsonFields.requireObject(o, w, IMAGE_KEYS, IMAGE_REQUIRED);
+        ImageReference source = reference(JsonFields.text(o, "source", w), w + " source");
+        ImageReference target = reference(JsonFields.text(o, "target", w), w + " target");
         JsonNode p = o.get("present");
         if (!p.isBoolean()) {
             throw new InvalidContentException(w + " field 'present' is not a boolean");
         }
-        Optional<Digest> digest = o.has("digest") ? Optional.of(digest(text(o, "digest", w), w + " digest")) : Optional.empty();
+        Optional<Digest> digest = o.has("digest") ? Optional.of(digest(JsonFields.text(o, "digest", w), w + " digest")) : Optional.empty();
         if (p.booleanValue() != digest.isPresent()) {
             throw new InvalidContentException(w + (p.booleanValue() ? " is present but has no digest" : " is absent but has a digest"));
         }
         Set<Digest> manifests = new LinkedHashSet<>();
-        for (JsonNode m : array(o, "manifests", w)) {
+        for (JsonNode m : JsonFields.array(o, "manifests", w)) {
             if (!m.isTextual() || !manifests.add(digest(m.asText(), w + " manifests"))) {
                 throw new InvalidContentException(w + " manifests holds a non-string or a duplicate");
             }
         }
         Map<Digest, Blob> blobs = new LinkedHashMap<>();
-        JsonNode ba = array(o, "blobs", w);
+        JsonNode ba = JsonFields.array(o, "blobs", w);
         for (int k = 0; k < ba.size(); k++) {
             String bw = w + " blobs[" + k + "]";
             JsonNode b = ba.get(k);
-            object(b, bw, Set.of("digest", "size"), Set.of("digest", "size"));
-            Digest d = digest(text(b, "digest", bw), bw);
+            JsonFields.requireObject(b, bw, Set.of("digest", "size"), Set.of("digest", "size"));
+            Digest d = digest(JsonFields.text(b, "digest", bw), bw);
             JsonNode s = b.get("size");
             if (!s.isIntegralNumber() || !s.canConvertToLong() || s.longValue() < 0 || s.longValue() > Descriptor.MAX_BLOB_SIZE) {
                 throw new InvalidContentException(bw + " field 'size' is not an integer or out of range");
@@ -262,38 +263,8 @@ public final class Receipt {
         throw new InvalidContentException(w + " is not a canonical UUID: '" + printable(s) + "'");
     }
 
-    private static void object(JsonNode n, String what, Set<String> allowed, Set<String> required) {
-        if (n == null || !n.isObject()) {
-            throw new InvalidContentException(what + " is not a JSON object");
-        }
-        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!allowed.contains(k)) {
-                throw new InvalidContentException(what + " has unknown field '" + printable(k) + "'");
-            }
-        }
-        for (String k : required) {
-            if (!n.has(k)) {
-                throw new InvalidContentException(what + " lacks field '" + k + "'");
-            }
-        }
-    }
 
-    private static String text(JsonNode n, String key, String what) {
-        JsonNode v = n.get(key);
-        if (v == null || !v.isTextual()) {
-            throw new InvalidContentException(what + " field '" + key + "' is missing or not a string");
-        }
-        return v.asText();
-    }
 
-    private static JsonNode array(JsonNode n, String key, String what) {
-        JsonNode v = n.get(key);
-        if (v == null || !v.isArray()) {
-            throw new InvalidContentException(what + " field '" + key + "' is missing or not an array");
-        }
-        return v;
-    }
 
     private static String printable(String s) {
         return dev.airlock.error.Printable.of(s);
