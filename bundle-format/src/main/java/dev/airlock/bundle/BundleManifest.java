@@ -369,21 +369,7 @@ public final class BundleManifest {
                     throw new InvalidContentException(w + " has no images list: every blob must name the images that use it"
                             + " (files[].images); this bundle was written by an older Airlock, export it again");
                 }
-                {
-                    List<Integer> l = f.images().get();
-                    if (l.isEmpty()) {
-                        throw new InvalidContentException(w + " has an empty images list");
-                    }
-                    for (int k = 0; k < l.size(); k++) {
-                        int u = l.get(k);
-                        if (u < 0 || u >= m.images.size()) {
-                            throw new InvalidContentException(w + " lists image " + u + " but there are " + m.images.size() + " images");
-                        }
-                        if (k > 0 && u <= l.get(k - 1)) {
-                            throw new InvalidContentException(w + " images list is not strictly ascending (duplicate or unsorted " + u + ")");
-                        }
-                    }
-                }
+                checkImageList(f.images().get(), m.images.size(), w);
             } else if (f.images().isPresent()) {
                 throw new InvalidContentException(w + " is not a blob but has an images list");
             }
@@ -657,19 +643,7 @@ public final class BundleManifest {
             if (m.byPath.containsKey(BundleLayout.blobPath(r.digest()))) {
                 throw new InvalidContentException(w + " is also among the bundle's files");
             }
-            List<Integer> l = r.images();
-            if (l.isEmpty()) {
-                throw new InvalidContentException(w + " has an empty images list");
-            }
-            for (int k = 0; k < l.size(); k++) {
-                int u = l.get(k);
-                if (u < 0 || u >= m.images.size()) {
-                    throw new InvalidContentException(w + " lists image " + u + " but there are " + m.images.size() + " images");
-                }
-                if (k > 0 && u <= l.get(k - 1)) {
-                    throw new InvalidContentException(w + " images list is not strictly ascending (duplicate or unsorted " + u + ")");
-                }
-            }
+            checkImageList(r.images(), m.images.size(), w);
             for (String repo : r.repositories()) {
                 if (repo.isEmpty() || !repo.matches("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")) {
                     throw new InvalidContentException(w + " lists an invalid repository '" + dev.airlock.error.Printable.of(repo) + "'");
@@ -728,5 +702,21 @@ public final class BundleManifest {
 
     int length() {
         return bytes.length;
+    }
+
+    /** An images list (files[].images, requires[].images): indexes of images, strictly ascending, at least one. */
+    private static void checkImageList(List<Integer> l, int images, String w) {
+        if (l.isEmpty()) {
+            throw new InvalidContentException(w + " has an empty images list");
+        }
+        for (int k = 0; k < l.size(); k++) {
+            int u = l.get(k);
+            if (u < 0 || u >= images) {
+                throw new InvalidContentException(w + " lists image " + u + " but there are " + images + " images");
+            }
+            if (k > 0 && u <= l.get(k - 1)) {
+                throw new InvalidContentException(w + " images list is not strictly ascending (duplicate or unsorted " + u + ")");
+            }
+        }
     }
 }
