@@ -178,18 +178,9 @@ registry_cpu() {
 }
 
 # ---------------------------------------------------------------- data set
-DATA="$WORK/data-${SIZE_MIB}m-s${SEED}"
-mkdir -p "$WORK/classes"
-javac -encoding UTF-8 -d "$WORK/classes" "$BENCH_DIR/src/BenchData.java"
-if [[ ! -f "$DATA/.complete" ]]; then
-  log "generating ${SIZE_MIB} MiB data set (seed $SEED) in $DATA"
-  rm -rf "$DATA"
-  java -cp "$WORK/classes" BenchData "$DATA" "$SIZE_MIB" "$SEED" >"$DATA.out"
-  mv "$DATA.out" "$DATA/generator.out"
-  touch "$DATA/.complete"
-fi
-UNIQUE_BYTES="$(awk '$1 == "unique_bytes" { print $2 }' "$DATA/generator.out")"
-REPOS=($(awk '$1 ~ /^app/ { print $1 }' "$DATA/generator.out"))
+# shellcheck source=lib/dataset.sh
+source "$BENCH_DIR/lib/dataset.sh"
+bench_dataset "$WORK" "$SIZE_MIB" "$SEED"
 UNIQUE_MB="$(awk -v b="$UNIQUE_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')"
 log "data set: ${#REPOS[@]} repositories, $UNIQUE_BYTES unique bytes"
 

@@ -66,18 +66,9 @@ trap 'exit 130' INT TERM
 source "$ROOT/bin/lib/loopback-registry.sh"
 
 # ---------------------------------------------------------------- data, registry, bundle
-DATA="$WORK/data-${SIZE_MIB}m-s${SEED}"
-mkdir -p "$WORK/classes"
-javac -encoding UTF-8 -d "$WORK/classes" "$BENCH_DIR/src/BenchData.java"
-if [[ ! -f "$DATA/.complete" ]]; then
-  log "generating ${SIZE_MIB} MiB data set (seed $SEED) in $DATA"
-  rm -rf "$DATA"
-  java -cp "$WORK/classes" BenchData "$DATA" "$SIZE_MIB" "$SEED" >"$DATA.out"
-  mv "$DATA.out" "$DATA/generator.out"
-  touch "$DATA/.complete"
-fi
-REPOS=($(awk '$1 ~ /^app/ { print $1 }' "$DATA/generator.out"))
-UNIQUE_BYTES="$(awk '$1 == "unique_bytes" { print $2 }' "$DATA/generator.out")"
+# shellcheck source=lib/dataset.sh
+source "$BENCH_DIR/lib/dataset.sh"
+bench_dataset "$WORK" "$SIZE_MIB" "$SEED"
 rm -rf "$OUT" "$WORK/serve-src"
 mkdir -p "$OUT"
 loopback_registry_start "$WORK/serve-src" || die "docker-registry did not start; see $WORK/serve-src/registry.log"
