@@ -15,8 +15,11 @@ import dev.airlock.model.ImageIndex;
 import dev.airlock.model.ImageManifest;
 import dev.airlock.model.Json;
 import dev.airlock.model.RawManifest;
+import dev.airlock.progress.ProgressListener;
 import dev.airlock.registry.RegistryOptions;
 import dev.airlock.registry.RegistryStore;
+import dev.airlock.serve.BundleServer;
+import dev.airlock.serve.ServeRequest;
 import dev.airlock.sign.KeyGen;
 import dev.airlock.sign.TrustPolicy;
 import dev.airlock.testkit.RegistryProcess;
@@ -177,6 +180,46 @@ class ReferrersRoundTripTest {
         assertTrue(inspect.out().contains("artifacts  1 × " + TestArtifacts.SPDX), inspect.out());
         assertTrue(inspect.out().contains("artifacts  1 × application/vnd.in-toto+json"), inspect.out());
         assertTrue(inspect.out().contains("artifacts  1 × application/vnd.example.readme.v1"), inspect.out());
+    }
+
+    /**
+     * A source WITH the referrers API: Distribution 2.8 has none, so the bundle is served by
+     * {@code airlock serve} (which answers {@code GET /v2/<name>/referrers/<digest>}) and exported
+     * again from it. The referrers now come from the API (recorded as such), the cosign tags from
+     * their tags, and the set is the same, byte-exact.
+     */
+    @Test
+    void aSourceWithTheReferrersApiIsAskedThroughItAndGivesTheSameSet() throws Exception {
+        Path again = tmp.resolve("from-serve.tar");
+        try (BundleServer server = BundleServer.start(new ServeRequest(List.of(bundle),
+                TrustPolicy.fromFiles(List.of(key.publicKey()), false), false, false, new ServeRequest.Listen("127.0.0.1", 0),
+                Optional.empty(), Optional.empty(), line -> { }), ProgressListener.NONE)) {
+            String host = "127.0.0.1:" + server.address().getPort();
+            CliRun r = CliRun.of("export", host + "/team/app:1.0", "-o", again.toString(), "-q");
+            assertEquals(0, r.code(), r.err());
+        }
+        try (BundleArchive original = BundleArchive.open(bundle, TrustPolicy.allowUnsignedOnly());
+             BundleArchive fromServe = BundleArchive.open(again, TrustPolicy.allowUnsignedOnly())) {
+            assertEquals(original.images().get(0).digest(), fromServe.images().get(0).digest());
+            var artifacts = fromServe.images().get(0).artifacts();
+            Set<String> digests = new TreeSet<>();
+            artifacts.forEach(x -> digests.add(x.digest().toString()));
+            Set<String> expected = new TreeSet<>();
+            all().forEach(x -> expected.add(x.digest().toString()));
+            assertEquals(expected, digests, "sig " + sig.digest() + " sbom " + sbom.digest() + " readme " + readme.digest() + " att "
+                    + att.digest() + " sbomSig " + sbomSig.digest() + ": " + artifacts);
+            for (Artifact x : List.of(sbom, readme, att)) {
+                assertTrue(artifacts.stream().anyMatch(y -> y.digest().equals(x.digest()) && y.foundBy().equals("referrers-api")),
+                        x.digest() + " " + artifacts);
+            }
+            assertTrue(artifacts.stream().anyMatch(y -> y.digest().equals(sig.digest())
+                    && y.foundBy().equals("cosign-tag:" + TestArtifacts.schemaTag(app.top().digest()) + ".sig")), artifacts.toString());
+            for (Artifact x : all()) {
+                try (InputStream in = fromServe.openBlob("", x.manifest().descriptor())) {
+                    assertArrayEquals(x.manifest().bytes(), in.readAllBytes(), x.digest().toString());
+                }
+            }
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.airlock.serve;
 
 import dev.airlock.bundle.BundleArchive;
+import dev.airlock.bundle.BundleArtifact;
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleManifest;
 import dev.airlock.error.UsageException;
@@ -106,13 +107,12 @@ final class Catalog {
                 String tag = img.source().tag();
                 String from = img.source() + " in " + a.path();
                 if (!tag.isEmpty()) {
-                    Digest before = repoTags.putIfAbsent(tag, img.digest());
-                    if (before != null && !before.equals(img.digest())) {
-                        throw new UsageException("serving " + repo + ":" + tag + ": it is " + before + " (" + tagSource.get(repo + ":" + tag)
-                                + ") and " + img.digest() + " (" + from + "); serve these bundles separately"
-                                + (keepRegistryHost ? "" : " or use --keep-registry-host"));
-                    }
-                    tagSource.putIfAbsent(repo + ":" + tag, from);
+                    addTag(repoTags, tagSource, repo, tag, img.digest(), from, keepRegistryHost);
+                }
+                // attached artifacts: in the graph (with what hangs on them), cosign's under their tag names
+                for (BundleArtifact x : img.artifacts()) {
+                    graph.addAll(closure(x.digest(), views, referrers));
+                    x.cosignTag().ifPresent(t -> addTag(repoTags, tagSource, repo, t, x.digest(), from, keepRegistryHost));
                 }
                 served.add(new Served(repo, tag.isEmpty() ? img.digest().toString() : tag, img, a));
             }
@@ -126,6 +126,18 @@ final class Catalog {
             catalog.verified.addAll(content.keySet());
         }
         return catalog;
+    }
+
+    /** Adds {@code repo:tag -> digest}; the same tag with another digest is refused with one line. */
+    private static void addTag(Map<String, Digest> repoTags, Map<String, String> tagSource, String repo, String tag, Digest digest,
+                               String from, boolean keepRegistryHost) {
+        Digest before = repoTags.putIfAbsent(tag, digest);
+        if (before != null && !before.equals(digest)) {
+            throw new UsageException("serving " + repo + ":" + tag + ": it is " + before + " (" + tagSource.get(repo + ":" + tag)
+                    + ") and " + digest + " (" + from + "); serve these bundles separately"
+                    + (keepRegistryHost ? "" : " or use --keep-registry-host"));
+        }
+        tagSource.putIfAbsent(repo + ":" + tag, from);
     }
 
     Optional<Repository> repository(String name) {
