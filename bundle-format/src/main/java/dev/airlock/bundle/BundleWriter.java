@@ -103,6 +103,58 @@ public final class BundleWriter {
      */
     public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
                                     WriteOptions options, ProgressListener progress, Delta delta) {
+        return write(out, images, blobsInOrder, opener, options, progress, delta, Optional.empty());
+    }
+
+    /**
+     * As {@link #write(Path, List, List, BlobOpener, WriteOptions, ProgressListener, Delta)}, writing
+     * one volume of a set (format 3) when {@code volume} is present: {@code delta.requires()} are
+     * then what this volume's images need from the other volumes, each naming its volume.
+     */
+    public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+                                    WriteOptions options, ProgressListener progress, Delta delta, Optional<BundleVolume> volume) {
+        Prepared prepared = prepare(out, images, blobsInOrder, opener, options, delta, volume);
+        return write(out, images, prepared, opener, options, progress);
+    }
+
+    /** bundle.json, the entries before the blobs, and the blobs: everything known before a blob is read. */
+    private record Prepared(BundleManifest manifest, Map<String, byte[]> head, Map<Digest, Descriptor> blobs) {
+    }
+
+    /**
+     * The exact size of the uncompressed tar {@link #write} would write for this input, computed
+     * before any blob is read (bundle.json and the signatures are made as they would be, so give
+     * {@link WriteOptions#withIdentity} and {@link WriteOptions#imageGraphs}).
+     */
+    public static long tarSize(List<BundleImage> images, List<Descriptor> blobsInOrder, WriteOptions options, Delta delta,
+                               Optional<BundleVolume> volume) {
+        if (options.imageGraphs().isEmpty() || options.bundleId().isEmpty() || options.created().isEmpty()) {
+            throw new UsageException("sizing a bundle needs each image's graph and a fixed identity (WriteOptions.imageGraphs, withIdentity)");
+        }
+        Prepared p = prepare(Path.of("bundle.tar"), images, blobsInOrder, null, options, delta, volume);
+        long size = 0;
+        for (byte[] b : p.head().values()) {
+            size += entrySize(b.length);
+        }
+        for (Descriptor d : p.blobs().values()) {
+            size += entrySize(d.size());
+        }
+        return size + END_RECORDS;
+    }
+
+    /** The two zero records that end a tar. */
+    static final int END_RECORDS = 1024;
+    /** Largest entry size a ustar header holds (octal 11 digits); larger ones get a PAX 'size' header. */
+    private static final long USTAR_MAX_SIZE = 077777777777L;
+
+    /** One regular file in the tar: its header, its content padded to 512, and a PAX header when its size needs one. */
+    public static long entrySize(long size) {
+        long padded = (size + 511) / 512 * 512;
+        return 512 + padded + (size > USTAR_MAX_SIZE ? 1024 : 0);
+    }
+
+    private static Prepared prepare(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+                                    WriteOptions options, Delta delta, Optional<BundleVolume> volume) {
         if (images.isEmpty()) {
             throw new UsageException("writing bundle " + out + ": no images given");
         }
@@ -146,7 +198,7 @@ public final class BundleWriter {
         BundleManifest manifest;
         try {
             manifest = BundleManifest.create(options.bundleId().orElseGet(UUID::randomUUID),
-                    options.created().orElseGet(Instant::now), options.tool(), images, files, delta.requires(), delta.basedOn());
+                    options.created().orElseGet(Instant::now), options.tool(), images, files, delta.requires(), delta.basedOn(), volume);
         } catch (dev.airlock.error.InvalidContentException e) {
             throw new UsageException("writing bundle " + out + ": " + e.getMessage(), e);
         }
@@ -162,7 +214,14 @@ public final class BundleWriter {
             head.put(BundleLayout.SIGNER_KEY, s.publicKeyPem().getBytes(StandardCharsets.US_ASCII));
         }
         head.put(BundleLayout.INDEX_JSON, indexJson);
+        return new Prepared(manifest, head, blobs);
+    }
 
+    private static WriteResult write(Path out, List<BundleImage> images, Prepared prepared, BlobOpener opener, WriteOptions options,
+                                     ProgressListener progress) {
+        BundleManifest manifest = prepared.manifest();
+        Map<String, byte[]> head = prepared.head();
+        Map<Digest, Descriptor> blobs = prepared.blobs();
         Path target = out.toAbsolutePath();
         dev.airlock.io.OutputFiles.requireReplaceable(out, "output");
         dev.airlock.io.OutputFiles.requireReplaceable(target.resolveSibling(target.getFileName() + ".sha256"), "checksum file");
