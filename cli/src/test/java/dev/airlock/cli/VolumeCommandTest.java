@@ -160,24 +160,72 @@ class VolumeCommandTest {
 
     @Test
     void importedInReverseOrderNoTagEverPointsAtAnIncompleteImageAndAllArriveByteExact() throws Exception {
-        List<Path> reverse = new ArrayList<>(volumes);
-        Collections.reverse(reverse);
-        String to = dst.host() + "/rev";
-        for (int k = 0; k < reverse.size(); k++) {
-            CliRun r = importVolumes(to, reverse.get(k));
-            boolean last = k == reverse.size() - 1;
-            assertEquals(last ? 0 : ExitCodes.WAITING, r.code(), r.out() + r.err());
-            if (!last) {
-                assertTrue(r.out().contains("waiting for volume"), r.out());
-            }
-            RegistryAudit.assertConsistent(dst);
-        }
-        assertByteExact("rev");
+        importInReverse(volumes, "rev");
         // a re-run of any volume changes nothing and says all is done
-        CliRun again = importVolumes(to, volumes.get(1));
+        CliRun again = importVolumes(dst.host() + "/rev", volumes.get(1));
         assertEquals(0, again.code(), again.out() + again.err());
         assertByteExact("rev");
         RegistryAudit.assertConsistent(dst);
+    }
+
+    @Test
+    void compressedVolumesFitAndStreamInReverseOrderToo() throws Exception {
+        CliRun e = export(tmp.resolve("z.tar.zst"), "--volume-size", String.valueOf(SIZE));
+        assertEquals(0, e.code(), e.out() + e.err());
+        List<Path> z;
+        try (Stream<Path> s = Files.list(tmp)) {
+            z = s.filter(p -> p.getFileName().toString().matches("z\\.vol[0-9]{3}\\.tar\\.zst")).sorted().toList();
+        }
+        assertTrue(z.size() >= 3, z.toString());
+        for (Path v : z) {
+            assertTrue(Files.size(v) <= SIZE, v + " has " + Files.size(v) + " bytes");
+        }
+        importInReverse(z, "zst");
+    }
+
+    /**
+     * Imports {@code set} last volume first into {@code dst/prefix}; after each volume, exactly the
+     * images all of whose volumes are in are tagged (with their digest), the rest have no tag, and
+     * the registry is consistent; at the end every image is byte-exact.
+     */
+    private static void importInReverse(List<Path> set, String prefix) throws Exception {
+        JsonNode setImages = volumeObject(set.get(0)).get("images");
+        List<Path> reverse = new ArrayList<>(set);
+        Collections.reverse(reverse);
+        Set<Integer> imported = new HashSet<>();
+        for (int k = 0; k < reverse.size(); k++) {
+            Path v = reverse.get(k);
+            int index = volumeObject(v).get("index").intValue();
+            imported.add(index);
+            CliRun r = importVolumes(dst.host() + "/" + prefix, v);
+            boolean last = k == reverse.size() - 1;
+            assertEquals(last ? 0 : ExitCodes.WAITING, r.code(), r.out() + r.err());
+            int complete = 0;
+            for (JsonNode i : setImages) {
+                Set<Integer> needs = new HashSet<>();
+                i.get("volumes").forEach(n -> needs.add(n.intValue()));
+                String source = i.get("source").asText();
+                TestImage t = byRef.get(source);
+                String repo = prefix + "/" + source.substring(src.host().length() + 1, source.lastIndexOf(':'));
+                Optional<dev.airlock.model.Descriptor> tag = dstStore.headManifest(repo, t.tag());
+                if (imported.containsAll(needs)) {
+                    complete++;
+                    assertEquals(t.top().digest(), tag.orElseThrow(() -> new AssertionError(source + " complete but not tagged")).digest());
+                } else {
+                    assertTrue(tag.isEmpty(), source + " tagged after volumes " + imported + " but it needs " + needs);
+                    if (needs.contains(index)) {
+                        assertTrue(r.out().lines().anyMatch(l -> l.contains(source) && l.contains("waiting for volume")), r.out());
+                    }
+                }
+            }
+            assertTrue(complete < setImages.size() || last, "all complete before the last volume");
+            RegistryAudit.assertConsistent(dst);
+        }
+        assertByteExact(prefix);
+    }
+
+    static JsonNode volumeObject(Path v) throws IOException {
+        return bundleJson(v).get("volume");
     }
 
     @Test
@@ -236,6 +284,13 @@ class VolumeCommandTest {
         assertTrue(RegistryAudit.of(dst).tags().keySet().stream().noneMatch(t -> t.startsWith("flip/")));
         CliRun v = CliRun.of("verify", flipped.toString(), "--trust", ops.publicKey().toString());
         assertEquals(ExitCodes.VERIFICATION, v.code(), v.err());
+
+        Path truncated = tmp.resolve("truncated.vol001.tar");
+        Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(volumes.get(0)), (int) Files.size(volumes.get(0)) / 2));
+        CliRun t = CliRun.of("import", truncated.toString(), "--to", dst.host() + "/cut", "--trust", ops.publicKey().toString(), "-q");
+        assertEquals(ExitCodes.VERIFICATION, t.code(), t.out() + t.err());
+        assertEquals(1, t.errLines().length, t.err());
+        assertTrue(RegistryAudit.of(dst).tags().keySet().stream().noneMatch(x -> x.startsWith("cut/")));
     }
 
     @Test
@@ -347,7 +402,11 @@ class VolumeCommandTest {
     }
 
     static JsonNode bundleJson(Path bundle) throws IOException {
-        try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(bundle))) {
+        InputStream raw = Files.newInputStream(bundle);
+        if (bundle.toString().endsWith(".zst")) {
+            raw = new com.github.luben.zstd.ZstdInputStream(raw);
+        }
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(raw)) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 if (e.getName().equals("airlock/bundle.json")) {
