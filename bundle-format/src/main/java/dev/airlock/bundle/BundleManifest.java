@@ -272,16 +272,7 @@ public final class BundleManifest {
                 allowed.add("volume");
             }
             JsonFields.requireObject(root, what, allowed, TOP_KEYS);
-            String idText = JsonFields.text(root, "bundleId", what);
-            UUID id;
-            try {
-                id = UUID.fromString(idText);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidContentException(what + " has an invalid bundleId '" + Printable.of(idText) + "'");
-            }
-            if (!id.toString().equals(idText)) {
-                throw new InvalidContentException(what + " has a non-canonical bundleId '" + Printable.of(idText) + "'");
-            }
+            UUID id = JsonFields.uuid(root, "bundleId", what);
             String createdText = JsonFields.text(root, "created", what);
             Instant created;
             try {
@@ -329,16 +320,7 @@ public final class BundleManifest {
                 String w = what + " images[" + i + "]";
                 JsonNode o = ia.get(i);
                 JsonFields.requireObject(o, w, IMAGE_KEYS, Set.of("source", "digest", "mediaType", "size", "platforms"));
-                String src = JsonFields.text(o, "source", w);
-                ImageReference ref;
-                try {
-                    ref = ImageReference.parse(src);
-                } catch (AirlockException e) {
-                    throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
-                }
-                if (!ref.toString().equals(src)) {
-                    throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
-                }
+                ImageReference ref = source(o, w);
                 Descriptor d = Descriptor.of(MediaType.of(JsonFields.text(o, "mediaType", w)), Digest.parse(JsonFields.text(o, "digest", w)), size(o, w));
                 JsonNode pa = JsonFields.array(o, "platforms", w);
                 List<Platform> ps = new ArrayList<>();
@@ -529,6 +511,21 @@ public final class BundleManifest {
 
 
 
+    /** An image's {@code source}: a reference in normalised form. */
+    static ImageReference source(JsonNode o, String w) {
+        String src = JsonFields.text(o, "source", w);
+        ImageReference ref;
+        try {
+            ref = ImageReference.parse(src);
+        } catch (AirlockException e) {
+            throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
+        }
+        if (!ref.toString().equals(src)) {
+            throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
+        }
+        return ref;
+    }
+
     private static long size(JsonNode n, String what) {
         JsonNode v = n.get("size");
         if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0 || v.longValue() > Descriptor.MAX_BLOB_SIZE) {
@@ -653,16 +650,7 @@ public final class BundleManifest {
             String w = what + " basedOn[" + i + "]";
             JsonNode b = ba.get(i);
             JsonFields.requireObject(b, w, Set.of("receiptId", "sha256"), Set.of("receiptId", "sha256"));
-            String idText = JsonFields.text(b, "receiptId", w);
-            UUID id;
-            try {
-                id = UUID.fromString(idText);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidContentException(w + " has an invalid receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
-            }
-            if (!id.toString().equals(idText)) {
-                throw new InvalidContentException(w + " has a non-canonical receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
-            }
+            UUID id = JsonFields.uuid(b, "receiptId", w);
             String hex = JsonFields.text(b, "sha256", w);
             try {
                 out.add(new BasedOn(id, new Digest("sha256", hex)));

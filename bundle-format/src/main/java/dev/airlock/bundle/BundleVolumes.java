@@ -3,9 +3,7 @@ package dev.airlock.bundle;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.airlock.error.AirlockException;
 import dev.airlock.error.InvalidContentException;
-import dev.airlock.error.Printable;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.JsonFields;
@@ -44,16 +42,7 @@ final class BundleVolumes {
     static BundleVolume parse(JsonNode n, String what) {
         String w = what + " volume";
         JsonFields.requireObject(n, w, KEYS, KEYS);
-        String idText = JsonFields.text(n, "setId", w);
-        UUID id;
-        try {
-            id = UUID.fromString(idText);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidContentException(w + " has an invalid setId '" + Printable.of(idText) + "'");
-        }
-        if (!id.toString().equals(idText)) {
-            throw new InvalidContentException(w + " has a non-canonical setId '" + Printable.of(idText) + "'");
-        }
+        UUID id = JsonFields.uuid(n, "setId", w);
         int index = integer(n, "index", w);
         int count = integer(n, "count", w);
         JsonNode sa = n.get("standalone");
@@ -66,16 +55,7 @@ final class BundleVolumes {
             String iw = w + " images[" + i + "]";
             JsonNode o = ia.get(i);
             JsonFields.requireObject(o, iw, IMAGE_KEYS, IMAGE_KEYS);
-            String src = JsonFields.text(o, "source", iw);
-            ImageReference ref;
-            try {
-                ref = ImageReference.parse(src);
-            } catch (AirlockException e) {
-                throw new InvalidContentException(iw + " has an invalid source: " + e.getMessage());
-            }
-            if (!ref.toString().equals(src)) {
-                throw new InvalidContentException(iw + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
-            }
+            ImageReference ref = BundleManifest.source(o, iw);
             List<Integer> vols = new ArrayList<>();
             for (JsonNode v : JsonFields.array(o, "volumes", iw)) {
                 if (!v.isInt()) {

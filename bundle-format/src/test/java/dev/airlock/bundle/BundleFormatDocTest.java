@@ -112,7 +112,7 @@ class BundleFormatDocTest {
     }
 
     /** The input of the delta example: the same two images, without attached artifacts. */
-    private static TestContent plainGolden() {
+    static TestContent plainGolden() {
         TestContent c = new TestContent(7);
         Descriptor base = c.layer(MediaType.OCI_LAYER_GZIP, 300);
         List<Descriptor> entries = new ArrayList<>();

@@ -58,19 +58,12 @@ class BundleVolumeTest {
      * went into volume 1 (with all of busybox, which volume 1 therefore lists with pause).
      */
     static Split volumeTwo() {
-        TestContent c = new TestContent(7);
-        Descriptor base = c.layer(MediaType.OCI_LAYER_GZIP, 300);
-        List<Descriptor> entries = new ArrayList<>();
-        for (Platform p : List.of(Platform.parse("linux/amd64"), Platform.parse("linux/arm64"))) {
-            Descriptor own = c.layer(MediaType.OCI_LAYER_GZIP, 200);
-            entries.add(c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, p, List.of(base, own)), List.of(base, own)).withPlatform(p));
-        }
-        Descriptor index = c.index(MediaType.OCI_INDEX, entries);
-        c.images.add(BundleImage.of(ImageReference.parse("docker.io/library/busybox:1.36"), index, TestContent.platforms(entries)));
-        Descriptor tool = c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, Platform.parse("linux/amd64"), List.of(base)), List.of(base));
-        BundleImage pause = BundleImage.of(ImageReference.parse("docker.io/rancher/pause:3.1"), tool, List.of(Platform.parse("linux/amd64")));
-        c.images.add(pause);
+        TestContent c = BundleFormatDocTest.plainGolden();
+        Descriptor index = c.images.get(0).descriptor();
+        BundleImage pause = c.images.get(1);
+        Descriptor tool = pause.descriptor();
         ImageManifest pm = (ImageManifest) ManifestView.parse(RawManifest.of(tool.mediaType(), c.bytes.get(tool.digest())));
+        Descriptor base = pm.layers().get(0);
         List<Descriptor> order = List.of(Descriptor.of(pm.config().mediaType(), pm.config().digest(), pm.config().size()), tool);
         List<Set<Digest>> graphs = List.of(new LinkedHashSet<>(order.stream().map(Descriptor::digest).toList()));
         List<BundleManifest.Required> requires = List.of(new BundleManifest.Required(base.digest(), base.size(), base.mediaType(), List.of(0),

@@ -122,8 +122,7 @@ final class VolumePacker {
                 }
                 long cost = cost(cur, b);
                 if (cur == null || used + cost > limit) {
-                    cur = new Volume(new TreeSet<>(), new LinkedHashMap<>());
-                    out.add(cur);
+                    cur = open(out);
                     used = base;
                     cost = cost(cur, b);
                     if (used + cost > limit) {
@@ -142,8 +141,7 @@ final class VolumePacker {
             if (out.stream().noneMatch(v -> v.images().contains(image))) {
                 long cost = imageCost(i);
                 if (cur == null || used + cost > limit) {
-                    cur = new Volume(new TreeSet<>(), new LinkedHashMap<>());
-                    out.add(cur);
+                    cur = open(out);
                     used = base;
                 }
                 used += cost;
@@ -161,8 +159,7 @@ final class VolumePacker {
         for (int i : packingOrder()) {
             long cost = standaloneCost(cur, i);
             if (cur == null || used + cost > limit) {
-                cur = new Volume(new TreeSet<>(), new LinkedHashMap<>());
-                out.add(cur);
+                cur = open(out);
                 used = base;
                 cost = standaloneCost(cur, i);
                 if (used + cost > limit) {
@@ -180,6 +177,13 @@ final class VolumePacker {
             }
         }
         return out;
+    }
+
+    /** A new, empty volume at the end of {@code out}. */
+    private static Volume open(List<Volume> out) {
+        Volume v = new Volume(new TreeSet<>(), new LinkedHashMap<>());
+        out.add(v);
+        return v;
     }
 
     private long standaloneCost(Volume v, int i) {
