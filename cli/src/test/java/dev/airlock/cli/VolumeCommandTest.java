@@ -349,6 +349,21 @@ class VolumeCommandTest {
         }
     }
 
+    @Test
+    void aVolumeIsServedOnlyWithTheVolumesItNeeds() throws Exception {
+        Path needy = null;
+        for (Path v : volumes) {
+            if (bundleJson(v).has("requires")) {
+                needy = v;
+            }
+        }
+        assertTrue(needy != null, "some volume needs another");
+        CliRun r = CliRun.of("serve", needy.toString(), "--trust", ops.publicKey().toString(), "--listen", "127.0.0.1:0", "-q");
+        assertEquals(ExitCodes.USAGE, r.code(), r.out() + r.err());
+        assertEquals(1, r.errLines().length, r.err());
+        assertTrue(r.err().contains("serve every volume of the set together"), r.err());
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static void add(RegistryStore s, TestImage t, String repo) {
