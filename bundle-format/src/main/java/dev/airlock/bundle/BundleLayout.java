@@ -15,8 +15,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
  * {@code index.json}, {@code blobs/sha256/<64 hex>}; all regular files.
  */
 public final class BundleLayout {
-    /** The newest bundle format this Airlock reads and writes: 2 (attached artifacts, deltas); a bundle using neither is written as 1. */
-    public static final int FORMAT_VERSION = 2;
+    /** The newest bundle format this Airlock reads and writes: 3 (volumes); 2 has attached artifacts or a delta; a bundle using none of them is written as 1. */
+    public static final int FORMAT_VERSION = 3;
     /** The oldest format this code reads: 1 (no attached artifacts, no delta). */
     public static final int OLDEST_FORMAT_VERSION = 1;
     public static final String OCI_LAYOUT = "oci-layout";

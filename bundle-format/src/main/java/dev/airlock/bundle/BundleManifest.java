@@ -100,13 +100,19 @@ public final class BundleManifest {
      *
      * @param images       indexes of the images needing it, ascending, at least one
      * @param repositories target repositories where a receipt saw it (mount sources for blobs)
+     * @param volume       in a volume (format 3): the number of the volume of the set that holds it; else 0
      */
-    public record Required(Digest digest, long size, MediaType mediaType, List<Integer> images, List<String> repositories) {
+    public record Required(Digest digest, long size, MediaType mediaType, List<Integer> images, List<String> repositories, int volume) {
         public Required {
             Objects.requireNonNull(digest, "digest");
             Objects.requireNonNull(mediaType, "mediaType");
             images = List.copyOf(images);
             repositories = List.copyOf(repositories);
+        }
+
+        /** An item a delta relies on (no volume: {@code volume} 0). */
+        public Required(Digest digest, long size, MediaType mediaType, List<Integer> images, List<String> repositories) {
+            this(digest, size, mediaType, images, repositories, 0);
         }
 
         public Descriptor descriptor() {
@@ -127,7 +133,10 @@ public final class BundleManifest {
      * an image, or a delta's {@code requires}/{@code basedOn}), else 1, so that every reader that
      * can check the bundle fully can read it, and an older reader refuses what it cannot check.
      */
-    static int versionFor(List<BundleImage> images, List<Required> requires, List<BasedOn> basedOn) {
+    static int versionFor(List<BundleImage> images, List<Required> requires, List<BasedOn> basedOn, Optional<BundleVolume> volume) {
+        if (volume.isPresent()) {
+            return 3;
+        }
         boolean artifacts = images.stream().anyMatch(i -> !i.artifacts().isEmpty());
         return requires.isEmpty() && basedOn.isEmpty() && !artifacts ? 1 : 2;
     }
@@ -138,6 +147,8 @@ public final class BundleManifest {
     /** Fields a format v2 bundle.json may have besides {@link #TOP_KEYS}. */
     private static final Set<String> V2_KEYS = Set.of("requires", "basedOn");
     private static final Set<String> REQUIRED_KEYS = Set.of("digest", "size", "mediaType", "images", "repositories");
+    /** A format v3 (volume) required item also names the volume holding it. */
+    private static final Set<String> V3_REQUIRED_KEYS = Set.of("digest", "size", "mediaType", "images", "repositories", "volume");
     private static final Set<String> FILE_KEYS = Set.of("path", "size", "sha256", "mediaType", "images");
 
     private final UUID bundleId;
@@ -151,9 +162,11 @@ public final class BundleManifest {
     private final List<Required> requires;
     private final Map<Digest, Required> requiredByDigest;
     private final List<BasedOn> basedOn;
+    private final Optional<BundleVolume> volume;
 
     private BundleManifest(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files, byte[] bytes,
-                           int formatVersion, List<Required> requires, List<BasedOn> basedOn) {
+                           int formatVersion, List<Required> requires, List<BasedOn> basedOn, Optional<BundleVolume> volume) {
+        this.volume = volume;
         this.formatVersion = formatVersion;
         this.requires = List.copyOf(requires);
         this.basedOn = List.copyOf(basedOn);
@@ -189,8 +202,14 @@ public final class BundleManifest {
      */
     public static BundleManifest create(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files,
                                         List<Required> requires, List<BasedOn> basedOn) {
+        return create(bundleId, created, tool, images, files, requires, basedOn, Optional.empty());
+    }
+
+    /** As above, for one volume of a set (format version 3) when {@code volume} is present. */
+    public static BundleManifest create(UUID bundleId, Instant created, Tool tool, List<BundleImage> images, List<FileEntry> files,
+                                        List<Required> requires, List<BasedOn> basedOn, Optional<BundleVolume> volume) {
         Instant t = created.truncatedTo(ChronoUnit.SECONDS);
-        int version = versionFor(images, requires, basedOn);
+        int version = versionFor(images, requires, basedOn, volume);
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("formatVersion", version);
         root.put("bundleId", bundleId.toString());
@@ -223,8 +242,9 @@ public final class BundleManifest {
             });
         }
         writeDelta(root, requires, basedOn);
+        volume.ifPresent(v -> BundleVolumes.write(root, v));
         byte[] bytes = Json.write(root);
-        BundleManifest m = new BundleManifest(bundleId, t, tool, images, files, bytes, version, requires, basedOn);
+        BundleManifest m = new BundleManifest(bundleId, t, tool, images, files, bytes, version, requires, basedOn, volume);
         validate(m, "bundle.json being written");
         return m;
     }
@@ -248,17 +268,11 @@ public final class BundleManifest {
             if (version >= 2) {
                 allowed.addAll(V2_KEYS);
             }
+            if (version >= 3) {
+                allowed.add("volume");
+            }
             JsonFields.requireObject(root, what, allowed, TOP_KEYS);
-            String idText = JsonFields.text(root, "bundleId", what);
-            UUID id;
-            try {
-                id = UUID.fromString(idText);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidContentException(what + " has an invalid bundleId '" + Printable.of(idText) + "'");
-            }
-            if (!id.toString().equals(idText)) {
-                throw new InvalidContentException(what + " has a non-canonical bundleId '" + Printable.of(idText) + "'");
-            }
+            UUID id = JsonFields.uuid(root, "bundleId", what);
             String createdText = JsonFields.text(root, "created", what);
             Instant created;
             try {
@@ -306,16 +320,7 @@ public final class BundleManifest {
                 String w = what + " images[" + i + "]";
                 JsonNode o = ia.get(i);
                 JsonFields.requireObject(o, w, IMAGE_KEYS, Set.of("source", "digest", "mediaType", "size", "platforms"));
-                String src = JsonFields.text(o, "source", w);
-                ImageReference ref;
-                try {
-                    ref = ImageReference.parse(src);
-                } catch (AirlockException e) {
-                    throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
-                }
-                if (!ref.toString().equals(src)) {
-                    throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
-                }
+                ImageReference ref = source(o, w);
                 Descriptor d = Descriptor.of(MediaType.of(JsonFields.text(o, "mediaType", w)), Digest.parse(JsonFields.text(o, "digest", w)), size(o, w));
                 JsonNode pa = JsonFields.array(o, "platforms", w);
                 List<Platform> ps = new ArrayList<>();
@@ -332,9 +337,13 @@ public final class BundleManifest {
                 Optional<Digest> orig = o.has("originalDigest") ? Optional.of(Digest.parse(JsonFields.text(o, "originalDigest", w))) : Optional.empty();
                 images.add(new BundleImage(ref, d, ps, orig, parseArtifacts(o, w, version)));
             }
-            List<Required> requires = parseRequires(root, what);
+            List<Required> requires = parseRequires(root, what, version);
             List<BasedOn> basedOn = parseBasedOn(root, what);
-            BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone(), version, requires, basedOn);
+            Optional<BundleVolume> volume = root.has("volume") ? Optional.of(BundleVolumes.parse(root.get("volume"), what)) : Optional.empty();
+            if (version == 3 && volume.isEmpty()) {
+                throw new InvalidContentException(what + " has formatVersion 3 but no 'volume'");
+            }
+            BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone(), version, requires, basedOn, volume);
             validate(m, what);
             return m;
         } catch (InvalidContentException e) {
@@ -344,6 +353,7 @@ public final class BundleManifest {
 
     private static void validate(BundleManifest m, String what) {
         validateDelta(m, what);
+        BundleVolumes.validate(m, what);
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < m.files.size(); i++) {
             FileEntry f = m.files.get(i);
@@ -501,6 +511,21 @@ public final class BundleManifest {
 
 
 
+    /** An image's {@code source}: a reference in normalised form. */
+    static ImageReference source(JsonNode o, String w) {
+        String src = JsonFields.text(o, "source", w);
+        ImageReference ref;
+        try {
+            ref = ImageReference.parse(src);
+        } catch (AirlockException e) {
+            throw new InvalidContentException(w + " has an invalid source: " + e.getMessage());
+        }
+        if (!ref.toString().equals(src)) {
+            throw new InvalidContentException(w + " source '" + Printable.of(src) + "' is not in normalised form (" + ref + ")");
+        }
+        return ref;
+    }
+
     private static long size(JsonNode n, String what) {
         JsonNode v = n.get("size");
         if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0 || v.longValue() > Descriptor.MAX_BLOB_SIZE) {
@@ -509,7 +534,7 @@ public final class BundleManifest {
         return v.longValue();
     }
 
-    /** 1, or 2 for a delta. */
+    /** 1, 2 (artifacts, a delta) or 3 (a volume). */
     public int formatVersion() {
         return formatVersion;
     }
@@ -529,9 +554,14 @@ public final class BundleManifest {
         return basedOn;
     }
 
-    /** True for a delta: built against receipts, possibly relying on content at the target. */
+    /** True for a delta: built against receipts, possibly relying on content at the target (a volume is not a delta). */
     public boolean isDelta() {
-        return !requires.isEmpty() || !basedOn.isEmpty();
+        return volume.isEmpty() && (!requires.isEmpty() || !basedOn.isEmpty());
+    }
+
+    /** The bundle's place in a volume set (format 3), when it is a volume. */
+    public Optional<BundleVolume> volume() {
+        return volume;
     }
 
     /** Total size of what a delta relies on at the target. */
@@ -555,6 +585,9 @@ public final class BundleManifest {
             r.images().forEach(is::add);
             ArrayNode rs = o.putArray("repositories");
             r.repositories().forEach(rs::add);
+            if (r.volume() > 0) {
+                o.put("volume", r.volume());
+            }
         }
         ArrayNode bn = root.putArray("basedOn");
         for (BasedOn b : basedOn) {
@@ -564,7 +597,7 @@ public final class BundleManifest {
         }
     }
 
-    private static List<Required> parseRequires(JsonNode root, String what) {
+    private static List<Required> parseRequires(JsonNode root, String what, int version) {
         if (!root.has("requires")) {
             return List.of();
         }
@@ -573,7 +606,15 @@ public final class BundleManifest {
         for (int i = 0; i < ra.size(); i++) {
             String w = what + " requires[" + i + "]";
             JsonNode r = ra.get(i);
-            JsonFields.requireObject(r, w, REQUIRED_KEYS, REQUIRED_KEYS);
+            JsonFields.requireObject(r, w, version >= 3 ? V3_REQUIRED_KEYS : REQUIRED_KEYS, REQUIRED_KEYS);
+            int vol = 0;
+            if (r.has("volume")) {
+                JsonNode v = r.get("volume");
+                if (!v.isInt() || v.intValue() < 1) {
+                    throw new InvalidContentException(w + " field 'volume' must be a volume number (1 or more)");
+                }
+                vol = v.intValue();
+            }
             Digest d;
             try {
                 d = Digest.parse(JsonFields.text(r, "digest", w));
@@ -594,7 +635,7 @@ public final class BundleManifest {
                 }
                 repos.add(u.asText());
             }
-            out.add(new Required(d, size(r, w), MediaType.of(JsonFields.text(r, "mediaType", w)), users, repos));
+            out.add(new Required(d, size(r, w), MediaType.of(JsonFields.text(r, "mediaType", w)), users, repos, vol));
         }
         return out;
     }
@@ -609,16 +650,7 @@ public final class BundleManifest {
             String w = what + " basedOn[" + i + "]";
             JsonNode b = ba.get(i);
             JsonFields.requireObject(b, w, Set.of("receiptId", "sha256"), Set.of("receiptId", "sha256"));
-            String idText = JsonFields.text(b, "receiptId", w);
-            UUID id;
-            try {
-                id = UUID.fromString(idText);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidContentException(w + " has an invalid receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
-            }
-            if (!id.toString().equals(idText)) {
-                throw new InvalidContentException(w + " has a non-canonical receiptId '" + dev.airlock.error.Printable.of(idText) + "'");
-            }
+            UUID id = JsonFields.uuid(b, "receiptId", w);
             String hex = JsonFields.text(b, "sha256", w);
             try {
                 out.add(new BasedOn(id, new Digest("sha256", hex)));
@@ -705,7 +737,7 @@ public final class BundleManifest {
     }
 
     /** An images list (files[].images, requires[].images): indexes of images, strictly ascending, at least one. */
-    private static void checkImageList(List<Integer> l, int images, String w) {
+    static void checkImageList(List<Integer> l, int images, String w) {
         if (l.isEmpty()) {
             throw new InvalidContentException(w + " has an empty images list");
         }

@@ -103,6 +103,58 @@ public final class BundleWriter {
      */
     public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
                                     WriteOptions options, ProgressListener progress, Delta delta) {
+        return write(out, images, blobsInOrder, opener, options, progress, delta, Optional.empty());
+    }
+
+    /**
+     * As {@link #write(Path, List, List, BlobOpener, WriteOptions, ProgressListener, Delta)}, writing
+     * one volume of a set (format 3) when {@code volume} is present: {@code delta.requires()} are
+     * then what this volume's images need from the other volumes, each naming its volume.
+     */
+    public static WriteResult write(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+                                    WriteOptions options, ProgressListener progress, Delta delta, Optional<BundleVolume> volume) {
+        Prepared prepared = prepare(out, images, blobsInOrder, opener, options, delta, volume);
+        return write(out, images, prepared, opener, options, progress);
+    }
+
+    /** bundle.json, the entries before the blobs, and the blobs: everything known before a blob is read. */
+    private record Prepared(BundleManifest manifest, Map<String, byte[]> head, Map<Digest, Descriptor> blobs) {
+    }
+
+    /**
+     * The exact size of the uncompressed tar {@link #write} would write for this input, computed
+     * before any blob is read (bundle.json and the signatures are made as they would be, so give
+     * {@link WriteOptions#withIdentity} and {@link WriteOptions#imageGraphs}).
+     */
+    public static long tarSize(List<BundleImage> images, List<Descriptor> blobsInOrder, WriteOptions options, Delta delta,
+                               Optional<BundleVolume> volume) {
+        if (options.imageGraphs().isEmpty() || options.bundleId().isEmpty() || options.created().isEmpty()) {
+            throw new UsageException("sizing a bundle needs each image's graph and a fixed identity (WriteOptions.imageGraphs, withIdentity)");
+        }
+        Prepared p = prepare(Path.of("bundle.tar"), images, blobsInOrder, null, options, delta, volume);
+        long size = 0;
+        for (byte[] b : p.head().values()) {
+            size += entrySize(b.length);
+        }
+        for (Descriptor d : p.blobs().values()) {
+            size += entrySize(d.size());
+        }
+        return size + END_RECORDS;
+    }
+
+    /** The two zero records that end a tar. */
+    static final int END_RECORDS = 1024;
+    /** Largest entry size a ustar header holds (octal 11 digits); larger ones get a PAX 'size' header. */
+    private static final long USTAR_MAX_SIZE = 077777777777L;
+
+    /** One regular file in the tar: its header, its content padded to 512, and a PAX header when its size needs one. */
+    public static long entrySize(long size) {
+        long padded = (size + 511) / 512 * 512;
+        return 512 + padded + (size > USTAR_MAX_SIZE ? 1024 : 0);
+    }
+
+    private static Prepared prepare(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+                                    WriteOptions options, Delta delta, Optional<BundleVolume> volume) {
         if (images.isEmpty()) {
             throw new UsageException("writing bundle " + out + ": no images given");
         }
@@ -146,7 +198,7 @@ public final class BundleWriter {
         BundleManifest manifest;
         try {
             manifest = BundleManifest.create(options.bundleId().orElseGet(UUID::randomUUID),
-                    options.created().orElseGet(Instant::now), options.tool(), images, files, delta.requires(), delta.basedOn());
+                    options.created().orElseGet(Instant::now), options.tool(), images, files, delta.requires(), delta.basedOn(), volume);
         } catch (dev.airlock.error.InvalidContentException e) {
             throw new UsageException("writing bundle " + out + ": " + e.getMessage(), e);
         }
@@ -162,7 +214,14 @@ public final class BundleWriter {
             head.put(BundleLayout.SIGNER_KEY, s.publicKeyPem().getBytes(StandardCharsets.US_ASCII));
         }
         head.put(BundleLayout.INDEX_JSON, indexJson);
+        return new Prepared(manifest, head, blobs);
+    }
 
+    private static WriteResult write(Path out, List<BundleImage> images, Prepared prepared, BlobOpener opener, WriteOptions options,
+                                     ProgressListener progress) {
+        BundleManifest manifest = prepared.manifest();
+        Map<String, byte[]> head = prepared.head();
+        Map<Digest, Descriptor> blobs = prepared.blobs();
         Path target = out.toAbsolutePath();
         dev.airlock.io.OutputFiles.requireReplaceable(out, "output");
         dev.airlock.io.OutputFiles.requireReplaceable(target.resolveSibling(target.getFileName() + ".sha256"), "checksum file");
@@ -175,7 +234,7 @@ public final class BundleWriter {
         long fileBytes;
         boolean done = false;
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            HashingChannelStream sink = new HashingChannelStream(ch);
+            HashingChannelStream sink = new HashingChannelStream(ch, HashingChannelStream.flushEvery(total));
             OutputStream body = zstd ? zstdStream(sink, options) : sink;
             TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(body, COPY_BUFFER), StandardCharsets.UTF_8.name());
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -366,17 +425,27 @@ public final class BundleWriter {
     private static final class HashingChannelStream extends OutputStream {
         static final long FLUSH_EVERY = 64L << 20;
         private final FileChannel ch;
+        /**
+         * {@link #FLUSH_EVERY}, or an eighth of a smaller bundle (at least 4 MiB): a volume of a
+         * set is synced mostly behind the writing too, not all at its end.
+         */
+        private final long flushEvery;
         private final MessageDigest sha = Digest.newSha256();
         private long count;
         private long flushedAt;
         private java.util.concurrent.CompletableFuture<Void> flush = java.util.concurrent.CompletableFuture.completedFuture(null);
 
-        HashingChannelStream(FileChannel ch) {
+        HashingChannelStream(FileChannel ch, long flushEvery) {
             this.ch = ch;
+            this.flushEvery = flushEvery;
+        }
+
+        static long flushEvery(long total) {
+            return Math.max(4L << 20, Math.min(FLUSH_EVERY, total / 8));
         }
 
         private void maybeFlush() {
-            if (count - flushedAt >= FLUSH_EVERY && flush.isDone()) {
+            if (count - flushedAt >= flushEvery && flush.isDone()) {
                 flushedAt = count;
                 flush = java.util.concurrent.CompletableFuture.runAsync(() -> {
                     try {

@@ -98,7 +98,7 @@ class BundleFormatDocTest {
         // format 1 never had artifacts: refused, not ignored
         refused(json.replace("{\"formatVersion\":2,", "{\"formatVersion\":1,"), "format 1 does not have");
         // a newer format is refused with one line naming it
-        refused(json.replace("{\"formatVersion\":2,", "{\"formatVersion\":3,"), "has formatVersion 3; this Airlock reads formats 1 to 2: use a newer Airlock");
+        refused(json.replace("{\"formatVersion\":2,", "{\"formatVersion\":4,"), "has formatVersion 4; this Airlock reads formats 1 to 3: use a newer Airlock");
         // an artifact whose subject is not in the bundle
         String subject = c.images.get(0).artifacts().get(0).subject().toString();
         refused(json.replace("\"subject\":\"" + subject + "\"", "\"subject\":\"sha256:" + "0".repeat(64) + "\""), "which is not in the bundle");
@@ -112,7 +112,7 @@ class BundleFormatDocTest {
     }
 
     /** The input of the delta example: the same two images, without attached artifacts. */
-    private static TestContent plainGolden() {
+    static TestContent plainGolden() {
         TestContent c = new TestContent(7);
         Descriptor base = c.layer(MediaType.OCI_LAYER_GZIP, 300);
         List<Descriptor> entries = new ArrayList<>();

@@ -73,7 +73,7 @@ class BundleManifestDeltaTest {
 
     static Stream<Arguments> bad() {
         return Stream.of(
-                Arguments.of("a newer format", (Consumer<ObjectNode>) r -> r.put("formatVersion", 3), "has formatVersion 3; this Airlock reads formats 1 to 2"),
+                Arguments.of("a newer format", (Consumer<ObjectNode>) r -> r.put("formatVersion", 4), "has formatVersion 4; this Airlock reads formats 1 to 3"),
                 Arguments.of("delta fields in format 1", (Consumer<ObjectNode>) r -> r.put("formatVersion", 1), "unknown field 'requires'"),
                 Arguments.of("unknown field in a required item", (Consumer<ObjectNode>) r -> required(r, 0).put("x", 1), "unknown field 'x'"),
                 Arguments.of("required item without images", (Consumer<ObjectNode>) r -> required(r, 0).putArray("images"), "empty images list"),

@@ -32,10 +32,37 @@ import java.util.Optional;
  * @param signature  TRUSTED, UNTRUSTED (valid, but by a key not given with --trust) or UNSIGNED
  * @param bytes      total size of the listed files
  * @param delta      for a delta (format 2): what it relies on at the target and the receipts it was built against
+ * @param volume     for a volume (format 3): its place in its set
  */
 public record BundleReport(boolean ok, Path bundle, String bundleId, String created, String tool, boolean compressed,
                            String signature, Optional<String> signer, Optional<String> certificateSubject,
-                           int files, long bytes, List<Image> images, Optional<Delta> delta) {
+                           int files, long bytes, List<Image> images, Optional<Delta> delta, Optional<Volume> volume) {
+
+    /**
+     * A volume's place in its set.
+     *
+     * @param index         1-based, of {@code count}
+     * @param setImages     images of the whole set, with the volumes holding part of each
+     * @param requiredItems configs and layers its images need from other volumes ({@code requiredBytes} in all)
+     * @param fromVolumes   the volumes holding them
+     */
+    public record Volume(String setId, int index, int count, boolean standalone, int requiredItems, long requiredBytes,
+                         List<Integer> fromVolumes, List<SetImage> setImages) {
+        /** One image of the set and the volumes holding part of it. */
+        public record SetImage(String reference, String digest, List<Integer> volumes) {
+        }
+
+        static Optional<Volume> of(BundleManifest m) {
+            return m.volume().map(v -> new Volume(v.setId().toString(), v.index(), v.count(), v.standalone(), m.requires().size(),
+                    m.requiredBytes(), m.requires().stream().map(BundleManifest.Required::volume).distinct().sorted().toList(),
+                    v.images().stream().map(i -> new SetImage(i.source().toString(), i.digest().toString(), i.volumes())).toList()));
+        }
+
+        /** "volume 2 of 3 of set …". */
+        String describe() {
+            return "volume " + index + " of " + count + " of set " + setId + (standalone ? " (standalone)" : "");
+        }
+    }
 
     /**
      * A delta's reliance on the target.
@@ -111,7 +138,7 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
     private static BundleReport of(Path bundle, BundleManifest m, SignatureInfo s, boolean compressed, List<Image> images) {
         return new BundleReport(true, bundle, m.bundleId().toString(), m.created().toString(),
                 m.tool().name() + " " + m.tool().version(), compressed, s.status().name(), s.keyFingerprint(),
-                s.certificateSubject(), m.files().size(), m.totalBytes(), images, Delta.of(m));
+                s.certificateSubject(), m.files().size(), m.totalBytes(), images, Delta.of(m), Volume.of(m));
     }
 
     private static long size(BundleArchive a, BundleImage i) {
@@ -141,6 +168,19 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
             out.println("delta      relies on " + d.requiredItems() + " item(s), " + ProgressRenderer.size(d.requiredBytes())
                     + ", at the target; built against " + d.basedOn().size() + " receipt(s)");
             d.basedOn().forEach(b -> out.println("  receipt  " + b));
+        });
+        volume.ifPresent(v -> {
+            out.println("volume     " + t(v.describe()) + ": " + v.setImages().size() + " image(s) in the set");
+            if (v.requiredItems() > 0) {
+                out.println("  needs    " + v.requiredItems() + " item(s), " + ProgressRenderer.size(v.requiredBytes()) + ", from volume(s) "
+                        + v.fromVolumes().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
+            }
+            if (details) {
+                for (Volume.SetImage i : v.setImages()) {
+                    out.println("  set      " + t(i.reference()) + " in volume(s) "
+                            + i.volumes().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
+                }
+            }
         });
         out.println("images     " + images.size());
         for (Image i : images) {

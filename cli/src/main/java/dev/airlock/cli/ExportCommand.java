@@ -44,6 +44,8 @@ import picocli.CommandLine.Spec;
                 "  airlock export -f images.txt --platform linux/amd64 --platform linux/arm64 -o edge.tar --report export.json",
                 "  airlock export --docker-archive k3s-airgap-images-amd64.tar.gz --docker-archive k3s-airgap-images-arm64.tar.gz \\",
                 "      --docker-archive k3s-airgap-images-arm.tar.gz -o k3s.tar --sign-key ops.key",
+                "  airlock export -f k3s-images.txt -o k3s.tar --volume-size fat32 --sign-key ops.key   # k3s.vol001.tar, k3s.vol002.tar, ...",
+                "  airlock export -f k3s-images.txt -o k3s.tar.zst --volume-size 4.7GB --standalone-volumes",
         })
 final class ExportCommand implements Callable<Integer> {
     @Spec
@@ -89,6 +91,17 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--allow-unsigned-receipt", description = "Accept a --since receipt that is unsigned or signed by a key not given with --trust.")
     boolean allowUnsignedReceipt;
+
+    @Option(names = "--volume-size", paramLabel = "SIZE",
+            description = "Write volumes of at most SIZE bytes each (tar overhead, bundle.json and signatures included) instead of one "
+                    + "bundle: -o k3s.tar gives k3s.vol001.tar, k3s.vol002.tar, ... (k3s.tar.zst: k3s.vol001.tar.zst, ...), each a "
+                    + "complete signed bundle with its .sha256, importable in any order. SIZE: 4GiB, 4.7GB, 700MB, or fat32 "
+                    + "(4 GiB - 1), dvd (4.7 GB), dvd-dl (8.5 GB), bd25 (25 GB), bd50 (50 GB), cd (700 MB).")
+    String volumeSize;
+
+    @Option(names = "--standalone-volumes", description = "With --volume-size: repeat shared blobs so that every volume's images "
+            + "are complete in it alone (the output states the extra bytes).")
+    boolean standaloneVolumes;
 
     @Option(names = "--cache", paramLabel = "DIR", description = "Blob cache directory (default: $XDG_CACHE_HOME/airlock/blobs or ~/.cache/airlock/blobs).")
     Path cache;
@@ -136,7 +149,13 @@ final class ExportCommand implements Callable<Integer> {
             throw new UsageException("nothing to export: give image references, -f LIST or --docker-archive FILE");
         }
         IndexFormat format = IndexFormat.parse(indexFormat);
-        ExportResult result;
+        if (standaloneVolumes && volumeSize == null) {
+            throw new UsageException("--standalone-volumes needs --volume-size SIZE");
+        }
+        Optional<dev.airlock.export.VolumeOptions> volumes = Optional.ofNullable(volumeSize)
+                .map(v -> new dev.airlock.export.VolumeOptions(dev.airlock.export.VolumeSize.parse(v), standaloneVolumes));
+        ExportResult result = null;
+        dev.airlock.export.VolumeSetResult set = null;
         try (ProgressRenderer p = progress.start();
              DockerArchiveSource archives = dockerArchives.isEmpty() ? null : DockerArchiveSource.open(dockerArchives,
                      DockerArchiveOptions.defaults().withIndexFormat(format).withProgress(p)
@@ -148,7 +167,19 @@ final class ExportCommand implements Callable<Integer> {
             TransportOptions transport = options.transport();
             // Every parallel blob stream holds one request slot; keep a few for manifests and configs.
             options = options.withTransport(transport.withMaxConcurrentRequests(Math.max(transport.maxConcurrentRequests(), jobs.jobs() + 2)));
-            result = new Exporter(SourceStores.registries(options)).export(request.progress(p));
+            Exporter exporter = new Exporter(SourceStores.registries(options));
+            if (volumes.isPresent()) {
+                set = exporter.exportVolumes(request.progress(p), volumes.get());
+            } else {
+                result = exporter.export(request.progress(p));
+            }
+        }
+        if (set != null) {
+            if (!progress.quiet()) {
+                VolumeOutput.print(set, spec.commandLine().getOut());
+            }
+            report.write(VolumeOutput.Report.of(set));
+            return 0;
         }
         if (!progress.quiet()) {
             print(result, spec.commandLine().getOut());

@@ -33,20 +33,23 @@ import picocli.CommandLine.Spec;
                 + "when every image arrived. Reads the bundle in place; a re-run resumes. "
                 + "Before the first upload the target is checked (auth, push permission, the bundle's media types; --no-preflight "
                 + "skips it). Exit code 3 when the bundle fails verification, 4 when the registry fails, 7 when the target "
-                + "cannot take the bundle (nothing of it uploaded)."},
+                + "cannot take the bundle (nothing of it uploaded).",
+                "Volumes (export --volume-size) are imported one or several at a time, in any order: each image is tagged as soon as "
+                        + "it is complete at the target; the others are reported as waiting for their volumes (exit code 9)."},
         footerHeading = "%nExamples:%n",
         footer = {"  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem",
                 "  airlock import images.tar.zst --to 10.0.0.5:5000 --trust ops.crt --keep-registry-host --report import.json",
                 "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --dry-run",
                 "  airlock import images.tar --to registry.internal:5000/mirror --trust ops.pub.pem --mirror-config k3s:registries.yaml",
+                "  airlock import k3s.vol003.tar k3s.vol001.tar --to registry.internal:5000/mirror --trust ops.pub.pem",
                 "",
                 "docker.io/rancher/pause:3.1 --to reg.local:5000/mirror arrives as reg.local:5000/mirror/rancher/pause:3.1."})
 public final class ImportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "BUNDLE", description = "The bundle (.tar or .tar.zst).")
-    Path bundle;
+    @Parameters(arity = "1..*", paramLabel = "BUNDLE", description = "The bundle (.tar or .tar.zst); several only when they are volumes of one set.")
+    java.util.List<Path> bundles;
 
     @Option(names = "--to", required = true, paramLabel = "REGISTRY[/PREFIX]",
             description = "Target registry and optional path prefix, e.g. registry.internal:5000/mirror.")
@@ -106,7 +109,8 @@ public final class ImportCommand implements Callable<Integer> {
         }
         Optional<ImportRequest.ReceiptOutput> out0 = Optional.ofNullable(receipt).map(f -> new ImportRequest.ReceiptOutput(f,
                 Optional.ofNullable(signKey).map(k -> Signer.load(k, Optional.ofNullable(signCert)))));
-        ImportRequest request = new ImportRequest(bundle, mapping, trust.toPolicy("import"), jobs.jobs(), dryRun, out0);
+        var policy = trust.toPolicy("import");
+        java.util.List<ImportRequest> requests = bundles.stream().map(b -> new ImportRequest(b, mapping, policy, jobs.jobs(), dryRun, out0)).toList();
         PrintWriter out = spec.commandLine().getOut();
         var nodeConfigs = NodeConfigOptions.parse(mirrorConfig);
         ImportResult result;
@@ -114,16 +118,18 @@ public final class ImportCommand implements Callable<Integer> {
         try (RegistryStore target = RegistryStore.open(mapping.registry(), registry.toOptions());
              ProgressRenderer p = progress.start()) {
             scheme = target.baseUri().getScheme();
-            Importer importer = new Importer(target, p);
-            if (!noPreflight) {
-                importer.beforeFirstUpload(() -> {
-                    var left = Preflight.beforeImport(target, mapping, BundleNeeds.read(bundle, request.trust(), mapping));
-                    if (!left.isEmpty()) {
-                        p.note("note: the preflight check left its few probe bytes at the target: " + String.join("; ", left));
-                    }
-                });
-            }
-            result = importer.run(request);
+            result = dev.airlock.importer.VolumeSetImport.run(request -> {
+                Importer importer = new Importer(target, p);
+                if (!noPreflight) {
+                    importer.beforeFirstUpload(() -> {
+                        var left = Preflight.beforeImport(target, mapping, BundleNeeds.read(request.bundle(), request.trust(), mapping));
+                        if (!left.isEmpty()) {
+                            p.note("note: the preflight check left its few probe bytes at the target: " + String.join("; ", left));
+                        }
+                    });
+                }
+                return importer;
+            }, requests);
         } catch (ImportFailedException e) {
             if (!progress.quiet()) {
                 print(out, e.result());
@@ -143,7 +149,7 @@ public final class ImportCommand implements Callable<Integer> {
                 out.println("wrote " + f);
             }
         }
-        return 0;
+        return result.waitingImages().isEmpty() || dryRun ? 0 : dev.airlock.error.ExitCodes.WAITING;
     }
 
     private static void print(PrintWriter out, ImportResult r) {
@@ -157,9 +163,12 @@ public final class ImportCommand implements Callable<Integer> {
                 case PLANNED -> i.detail().orElse("");
                 case FAILED -> "failed: " + i.detail().orElse("(no reason)");
                 case NOT_ATTEMPTED -> i.detail().orElse("not attempted");
+                case WAITING -> i.detail().orElse("waiting for other volumes");
             }));
         }
+        int waiting = r.waitingImages().size();
         String what = r.dryRun() ? "dry run, nothing written" : r.upToDate() ? "already complete, nothing written"
+                : waiting > 0 ? (r.images().size() - waiting) + " tagged, " + waiting + " waiting for other volumes"
                 : r.tagged() ? "tagged" : "NOT tagged";
         out.println(Printable.text(r.images().size() + " images from " + r.bundle() + " (" + r.signature() + ") → " + r.target() + ": " + what
                 + (r.dryRun() || r.upToDate() ? "" : ", " + Sizes.bytes(r.bytesUploaded()) + " uploaded, "

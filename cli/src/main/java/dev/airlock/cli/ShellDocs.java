@@ -116,7 +116,8 @@ public final class ShellDocs {
                 .append(".TP\n.B 5\nlocal I/O error: file missing, disk full, permission denied\n")
                 .append(".TP\n.B 6\npartial success: some images of a multi-image job failed, the others completed\n")
                 .append(".TP\n.B 7\nthe target registry cannot take the bundle (preflight, or import's check before its first upload)\n")
-                .append(".TP\n.B 8\nthe target lacks what a delta bundle relies on (nothing was pushed)\n");
+                .append(".TP\n.B 8\nthe target lacks what a delta bundle relies on (nothing was pushed)\n")
+                .append(".TP\n.B 9\nimport of volumes: some images wait for volumes not imported yet (their part is at the target, untagged)\n");
         m.append(".SH SEE ALSO\n");
         List<String> see = new ArrayList<>();
         if (cmd != root) {

@@ -20,6 +20,11 @@ public final class ExitCodes {
     public static final int TARGET_REFUSES = 7;
     /** A delta bundle relies on content the target registry does not hold (nothing was pushed). */
     public static final int TARGET_LACKS = 8;
+    /**
+     * An import of volumes finished without error, but some images wait for volumes not imported
+     * yet (their part is at the target, untagged); importing those volumes completes them.
+     */
+    public static final int WAITING = 9;
 
     private ExitCodes() {
     }

@@ -50,4 +50,19 @@ public final class JsonFields {
         }
         return v;
     }
+
+    /** The text field {@code key}: a UUID in canonical lowercase form. */
+    public static java.util.UUID uuid(JsonNode n, String key, String what) {
+        String text = text(n, key, what);
+        java.util.UUID id;
+        try {
+            id = java.util.UUID.fromString(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidContentException(what + " has an invalid " + key + " '" + Printable.of(text) + "'");
+        }
+        if (!id.toString().equals(text)) {
+            throw new InvalidContentException(what + " has a non-canonical " + key + " '" + Printable.of(text) + "'");
+        }
+        return id;
+    }
 }

@@ -38,7 +38,12 @@ public record ImageReport(ImageReference source, ImageReference target, Optional
         /** Dry run: nothing written. */
         PLANNED,
         /** Not attempted (--fail-fast after an earlier failure), or not tagged: an import tags only when every image arrived. */
-        NOT_ATTEMPTED
+        NOT_ATTEMPTED,
+        /**
+         * A volume's image: this volume's part is at the target, but items in other volumes are
+         * not yet; not tagged (no failure). Importing the volumes it waits for completes it.
+         */
+        WAITING
     }
 
     public ImageReport {

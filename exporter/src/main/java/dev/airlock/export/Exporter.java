@@ -74,6 +74,29 @@ public final class Exporter {
 
     /** Runs the whole export; throws an {@link AirlockException} subclass on failure, leaving no bundle. */
     public ExportResult export(ExportRequest request) {
+        return run(request, (plans, delta, cache, started) -> fetchAndWrite(plans, delta, cache, request, started));
+    }
+
+    /**
+     * Exports into volumes of at most {@code volumes.size()} bytes each ({@code -o k3s.tar} →
+     * {@code k3s.vol001.tar}, …), each a complete signed bundle (format 3); see {@link VolumeExport}.
+     * The volumes are planned from the plans' sizes before any layer is fetched; a blob larger than
+     * a volume fails the export then. On failure no volume of this run is left.
+     */
+    public VolumeSetResult exportVolumes(ExportRequest request, VolumeOptions volumes) {
+        if (!request.since().isEmpty()) {
+            throw new UsageException("--volume-size and --since cannot be combined: a delta is exported as one bundle");
+        }
+        return run(request, (plans, delta, cache, started) -> VolumeExport.write(plans, cache, request, volumes, started));
+    }
+
+    /** The part after planning: fetch and write (one bundle, or volumes). */
+    @FunctionalInterface
+    private interface Writing<T> {
+        T write(List<ImagePlan> plans, Optional<DeltaPlan> delta, DirectoryStore cache, long started);
+    }
+
+    private <T> T run(ExportRequest request, Writing<T> writing) {
         long started = System.nanoTime();
         List<ImageReference> refs = request.sources().isEmpty() || !request.references().isEmpty() || !request.imageLists().isEmpty()
                 ? ImageList.combine(request.references(), request.imageLists(), "export") : List.of();
@@ -106,7 +129,7 @@ public final class Exporter {
             if (request.signer().isEmpty()) {
                 progress.note("warning: the bundle is not signed (no signer given): importing it will require allowing unsigned bundles");
             }
-            return fetchAndWrite(plans, delta, cache, request, started);
+            return writing.write(plans, delta, cache, started);
         } finally {
             for (ImageStore s : opened.values()) {
                 s.close();
@@ -134,6 +157,22 @@ public final class Exporter {
     private static ExportResult fetchAndWrite(List<ImagePlan> plans, Optional<DeltaPlan> delta, DirectoryStore cache, ExportRequest request,
                                               long started) {
         List<Descriptor> order = bundleOrder(plans);
+        Fetched<WriteResult> f = fetchWhileWriting(plans, order, cache, request, gate -> write(plans, delta, order, gate, request));
+        return result(plans, delta, f.outcomes(), f.written(), request, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /** What the fetch did per image, and what the writer wrote. */
+    record Fetched<W>(List<ImageOutcome> outcomes, W written) {
+    }
+
+    /**
+     * Fetches {@code plans} into the cache on a background thread while {@code writer} writes from
+     * the cache on this one, each blob as soon as it has arrived ({@code order}: every blob the
+     * writer may open). A fetch failure fails the write; a write failure stops the fetch. Either
+     * way this returns only when both have ended.
+     */
+    static <W> Fetched<W> fetchWhileWriting(List<ImagePlan> plans, List<Descriptor> order, DirectoryStore cache, ExportRequest request,
+                                            java.util.function.Function<ArrivalGate, W> writer) {
         ArrivalGate gate = new ArrivalGate(cache, order);
         ExecutorService fetcher = Executors.newSingleThreadExecutor(Workers.named("fetch"));
         Future<List<ImageOutcome>> fetched = fetcher.submit(() -> {
@@ -147,9 +186,9 @@ public final class Exporter {
             }
         });
         try {
-            WriteResult written;
+            W written;
             try {
-                written = write(plans, delta, order, gate, request);
+                written = writer.apply(gate);
             } catch (RuntimeException e) {
                 AirlockException failure = Workers.unwrap(e);
                 gate.abort(failure);
@@ -160,8 +199,7 @@ public final class Exporter {
                 }
                 throw failure;
             }
-            List<ImageOutcome> outcomes = Workers.join(fetched);
-            return result(plans, delta, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
+            return new Fetched<>(Workers.join(fetched), written);
         } finally {
             fetcher.shutdownNow();
             try {
@@ -172,7 +210,7 @@ public final class Exporter {
         }
     }
 
-    private static List<ImageOutcome> fetch(List<ImagePlan> plans, ImageStore cache, ExportRequest request) {
+    static List<ImageOutcome> fetch(List<ImagePlan> plans, ImageStore cache, ExportRequest request) {
         List<CopyJob> jobs = new ArrayList<>();
         for (ImagePlan p : plans) {
             // One repository for the whole cache: a blob shared by several images is one destination,
@@ -210,8 +248,15 @@ public final class Exporter {
         if (request.compress()) {
             options = options.withCompression(true, options.zstdLevel(), options.workers());
         }
-        ProgressListener progress = request.progress();
-        ProgressListener exporting = new ProgressListener() {
+        ProgressListener exporting = exporting(request.progress());
+        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
+        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting, d);
+    }
+
+
+    /** The writer's progress, shown as the "exporting" phase (the fetch runs underneath it). */
+    static ProgressListener exporting(ProgressListener progress) {
+        return new ProgressListener() {
             @Override
             public void begin(String phase, long totalBytes, int totalItems) {
                 progress.begin("exporting", totalBytes, totalItems);
@@ -237,10 +282,7 @@ public final class Exporter {
                 progress.end();
             }
         };
-        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
-        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting, d);
     }
-
 
     /**
      * Every blob of every image once, in dependency order: all configs and layers first (in
@@ -286,7 +328,7 @@ public final class Exporter {
     }
 
     /** bundle.json's record of what is attached to the image. */
-    private static List<dev.airlock.bundle.BundleArtifact> bundleArtifacts(ImagePlan p) {
+    static List<dev.airlock.bundle.BundleArtifact> bundleArtifacts(ImagePlan p) {
         List<dev.airlock.bundle.BundleArtifact> out = new ArrayList<>();
         for (dev.airlock.copy.Artifact a : p.artifacts()) {
             out.add(new dev.airlock.bundle.BundleArtifact(a.subject(), a.digest(), a.manifest().mediaType(), a.artifactType(), a.foundBy(),

@@ -37,4 +37,9 @@ public record ImportResult(Path bundle, String signature, String target, boolean
     public long bytesMounted() {
         return images.stream().mapToLong(ImageReport::bytesMounted).sum();
     }
+
+    /** Images of a volume waiting for other volumes of its set: their part is at the target, not tagged yet. */
+    public List<ImageReport> waitingImages() {
+        return images.stream().filter(i -> i.status() == ImageReport.Status.WAITING).toList();
+    }
 }

@@ -130,15 +130,18 @@ public final class Importer {
         List<BundleImage> images = archive.images();
         // two images onto one target tag: refused before anything is read or pushed
         request.mapping().checkDistinct(images.stream().map(BundleImage::source).toList());
+        // a volume: what its images need from other volumes is looked up (missing: the image waits);
         // a delta: everything it relies on must be at the target before anything is uploaded
-        Set<Digest> external = new TargetRequirements(archive, target, request.mapping(), request.jobs(), progress)
-                .check(request.dryRun());
+        boolean isVolume = archive.manifest().volume().isPresent();
+        VolumeState volume = isVolume ? VolumeState.check(archive, target, request.mapping(), request.jobs(), progress) : VolumeState.NONE;
+        Set<Digest> external = isVolume ? volume.external()
+                : new TargetRequirements(archive, target, request.mapping(), request.jobs(), progress).check(request.dryRun());
         if (!archive.randomAccess() && !request.dryRun()) {
             beforeFirstUpload.run();
-            return streamOnce(request, archive, signature, t0, external);
+            return streamOnce(request, archive, signature, t0, external, volume);
         }
         ImageSource source = archive.randomAccess() ? archive : readHeads(archive);
-        List<CopyJob> jobs = jobs(request, images, plan(request, source, archive.manifest(), external));
+        List<CopyJob> jobs = jobs(request, images, volumePlans(plan(request, source, archive.manifest(), external), volume));
         List<Timed<PlanPreview>> previews = previews(jobs, request.jobs());
         boolean upToDate = previews.stream().allMatch(p -> p.value().upToDate());
         if (request.dryRun() || upToDate) {
@@ -153,7 +156,16 @@ public final class Importer {
         }
         beforeFirstUpload.run();
         GraphCopier copier = copier(request);
-        return finish(request, images, copier.copy(jobs), copier, signature, t0);
+        return finish(request, images, copier.copy(jobs), copier, signature, t0, volume);
+    }
+
+    /** Each plan as a volume imports it: a waiting image without the manifests whose content is not at the target yet. */
+    private static List<ImagePlan> volumePlans(List<ImagePlan> plans, VolumeState volume) {
+        List<ImagePlan> out = new ArrayList<>();
+        for (int i = 0; i < plans.size(); i++) {
+            out.add(volume.plan(i, plans.get(i)));
+        }
+        return out;
     }
 
     private GraphCopier copier(ImportRequest request) {
@@ -174,7 +186,8 @@ public final class Importer {
      * each manifest and checked the routing before handing it over); the plans are made from the
      * kept manifests and configs when the stream has ended, then tags.
      */
-    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0, Set<Digest> external) {
+    private ImportResult streamOnce(ImportRequest request, BundleArchive archive, String signature, long t0, Set<Digest> external,
+                                    VolumeState volume) {
         List<BundleImage> images = archive.images();
         List<GraphCopier.Destination> destinations = new ArrayList<>();
         for (BundleImage img : images) {
@@ -195,13 +208,16 @@ public final class Importer {
                     byte[] bytes = in.readAllBytes();
                     heads.add(d, bytes);
                     if (d.mediaType().isManifest()) {
-                        sink.manifest(heads.fetchManifest("", d.digest().toString()), to);
+                        dev.airlock.model.RawManifest m = heads.fetchManifest("", d.digest().toString());
+                        boolean complete = volume.complete(m);
+                        // a waiting image of a volume gets only the manifests whose content is at the target
+                        sink.manifest(m, complete ? to : to.stream().filter(i -> volume.waitingFor(i).isEmpty()).toList());
                         return;
                     }
                     content = new ByteArrayInputStream(bytes);
                 }
                 sink.blob(d, to, content);
-            }, ProgressListener.NONE), () -> plan(request, heads, archive.manifest(), external));
+            }, ProgressListener.NONE), () -> volumePlans(plan(request, heads, archive.manifest(), external), volume));
         } catch (AirlockException e) {
             // the bundle itself failed (a verification failure of the stream): nothing is tagged
             throw failed(request, images, null, e, signature, t0);
@@ -218,7 +234,7 @@ public final class Importer {
             }
             return new ImportResult(request.bundle(), signature, request.mapping().toString(), false, true, false, reports, seconds(t0));
         }
-        return finish(request, images, copied, copier, signature, t0);
+        return finish(request, images, copied, copier, signature, t0, volume);
     }
 
     private static boolean tagsInPlace(CopyJob job) {
@@ -264,12 +280,17 @@ public final class Importer {
 
     /** Tags every image when all arrived; otherwise throws with every image's state. */
     private ImportResult finish(ImportRequest request, List<BundleImage> images, CopyResult copied, GraphCopier copier,
-                                String signature, long t0) {
+                                String signature, long t0, VolumeState volume) {
         Optional<AirlockException> failure = copied.failure();
         if (failure.isEmpty()) {
             List<List<String>> notes = new ArrayList<>();
             try {
-                for (ImageOutcome o : copied.outcomes()) {
+                for (int i = 0; i < copied.outcomes().size(); i++) {
+                    ImageOutcome o = copied.outcomes().get(i);
+                    if (volume.waitingFor(i).isPresent()) {
+                        notes.add(List.of()); // a volume's image not complete at the target yet: no tag
+                        continue;
+                    }
                     List<String> n = copier.tag(o);
                     n.forEach(line -> progress.note("warning: " + line));
                     notes.add(n);
@@ -279,7 +300,11 @@ public final class Importer {
             }
             List<ImageReport> reports = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
-                reports.add(report(request, images.get(i), Status.OK, Optional.empty(), copied.outcomes().get(i))
+                Optional<java.util.TreeSet<Integer>> waits = volume.waitingFor(i);
+                reports.add(report(request, images.get(i), waits.isPresent() ? Status.WAITING : Status.OK,
+                        waits.map(v -> "waiting for volume" + (v.size() > 1 ? "s " : " ")
+                                + v.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                                + " (this volume's part is at the target; not tagged yet)"), copied.outcomes().get(i))
                         .withArtifacts(copied.outcomes().get(i).job().plan().artifacts().size(), notes.get(i)));
             }
             return new ImportResult(request.bundle(), signature, request.mapping().toString(), false, false, true, reports, seconds(t0));

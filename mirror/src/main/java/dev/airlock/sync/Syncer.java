@@ -137,7 +137,7 @@ public final class Syncer {
                     + dev.airlock.progress.Sizes.seconds(r.seconds()) + ")";
             case FAILED -> head + "failed: " + r.detail().orElse("(no reason)");
             case PLANNED -> head + r.detail().orElse("");
-            case NOT_ATTEMPTED -> head + "not attempted";
+            case NOT_ATTEMPTED, WAITING -> head + "not attempted";
         };
     }
 

@@ -93,6 +93,15 @@ final class Catalog {
                 }
             }
         }
+        // a volume of a set is served only with the volumes holding what its images need
+        for (BundleArchive a : archives) {
+            for (BundleManifest.Required r : a.manifest().requires()) {
+                if (a.manifest().volume().isPresent() && !content.containsKey(r.digest())) {
+                    throw new UsageException("serving " + a.describe() + ": it is " + a.manifest().volume().get().describe() + " and its images need "
+                            + r.digest() + " from volume " + r.volume() + "; serve every volume of the set together (airlock serve NAME.vol*.tar)");
+                }
+            }
+        }
         Map<String, TreeMap<String, Digest>> tags = new TreeMap<>();
         Map<String, Set<Digest>> graphs = new HashMap<>();
         Map<String, String> tagSource = new HashMap<>();
