@@ -11,6 +11,10 @@ import dev.airlock.model.Json;
 import dev.airlock.model.RawManifest;
 import dev.airlock.registry.RegistryOptions;
 import dev.airlock.registry.RegistryStore;
+import dev.airlock.progress.ProgressListener;
+import dev.airlock.serve.BundleServer;
+import dev.airlock.serve.ServeRequest;
+import dev.airlock.sign.TrustPolicy;
 import dev.airlock.sign.KeyGen;
 import dev.airlock.testkit.FaultProxy;
 import dev.airlock.testkit.RegistryAudit;
@@ -362,6 +366,25 @@ class VolumeCommandTest {
         assertEquals(ExitCodes.USAGE, r.code(), r.out() + r.err());
         assertEquals(1, r.errLines().length, r.err());
         assertTrue(r.err().contains("serve every volume of the set together"), r.err());
+    }
+
+    /** Every volume of the set served together is one registry holding every image complete: a sync from it is byte-exact. */
+    @Test
+    void theWholeSetServedTogetherServesEveryImageComplete() throws Exception {
+        try (BundleServer server = BundleServer.start(new ServeRequest(volumes,
+                TrustPolicy.fromFiles(List.of(ops.publicKey()), false), false, false, new ServeRequest.Listen("127.0.0.1", 0),
+                Optional.empty(), Optional.empty(), line -> { }), ProgressListener.NONE)) {
+            assertEquals(byRef.size(), server.images().size(), server.images().toString());
+            String served = "127.0.0.1:" + server.address().getPort();
+            List<String> args = new ArrayList<>(List.of("sync"));
+            for (String ref : byRef.keySet()) {
+                args.add(served + ref.substring(src.host().length()));
+            }
+            args.addAll(List.of("--to", dst.host() + "/served", "-q"));
+            CliRun r = CliRun.of(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.out() + r.err());
+        }
+        assertByteExact("served");
     }
 
     // ---------------------------------------------------------------- helpers

@@ -123,7 +123,12 @@ final class Catalog {
                     graph.addAll(closure(x.digest(), views, referrers));
                     x.cosignTag().ifPresent(t -> addTag(repoTags, tagSource, repo, t, x.digest(), from, keepRegistryHost));
                 }
-                served.add(new Served(repo, tag.isEmpty() ? img.digest().toString() : tag, img, a));
+                String reference = tag.isEmpty() ? img.digest().toString() : tag;
+                // an image listed by several volumes of a set (or bundles) is served, and shown, once
+                if (served.stream().noneMatch(x -> x.repository().equals(repo) && x.reference().equals(reference)
+                        && x.image().digest().equals(img.digest()))) {
+                    served.add(new Served(repo, reference, img, a));
+                }
             }
         }
         SortedMap<String, Repository> repositories = new TreeMap<>();
