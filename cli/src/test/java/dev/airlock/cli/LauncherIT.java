@@ -133,9 +133,13 @@ class LauncherIT {
         Path jar = Files.copy(JAR, lib.resolve("airlock.jar"), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         Map<String, String> env = Map.of("AIRLOCK_JAR", jar.toString());
         Map<String, String> traced = Map.of("AIRLOCK_JAR", jar.toString(), "JAVA_OPTS", "-Xlog:class+load=info");
-        List<String> version = List.of(LAUNCHER.toString(), "--version");
+        List<String> version = List.of(LAUNCHER.toString(), "verify", "--help");
 
-        // first run: its classes are written at exit under a temporary name
+        // --version makes no archive (its classes are a small part of a command's)
+        Result plain = run(tmp, env, List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, plain.code(), plain.err());
+        assertEquals(List.of("airlock.jar"), files(lib, "*"));
+        // first run of a command: its classes are written at exit under a temporary name
         Result first = run(tmp, env, version);
         assertEquals(0, first.code(), first.err());
         assertEquals("", first.err());
