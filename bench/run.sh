@@ -6,8 +6,8 @@
 #
 # Defaults: 1024 MiB of unique bytes, 3 repetitions, seed 1; the page cache is dropped before every
 # timed run when this is allowed (root), --warm keeps it.
-# Needs (Debian): apt-get install docker-registry skopeo gnuplot-nox time curl openssl
-#                 openjdk-17-jdk-headless maven
+# Needs (Debian): apt-get install docker-registry skopeo time curl openssl openjdk-17-jdk-headless
+#                 maven (and gnuplot-nox for the chart, which is left out without it)
 # Scratch data goes to $BENCH_WORK (default bench/work/, gitignored); results to bench/results/
 # (<timestamp>.json, .md, -jfr-*.txt) and the chart to docs/benchmarks.png.
 # Only processes this script starts are stopped, by PID.
@@ -69,7 +69,6 @@ need sha256sum coreutils
 need tar tar
 need java openjdk-17-jdk-headless
 need javac openjdk-17-jdk-headless
-need gnuplot gnuplot-nox
 [[ -x /usr/bin/time ]] || missing+=("/usr/bin/time (package time)")
 if [[ $JFR -eq 1 && $SKOPEO_ONLY -eq 0 ]]; then need jfr openjdk-17-jdk-headless; fi
 if [[ ${#missing[@]} -gt 0 ]]; then
@@ -602,7 +601,8 @@ MD="$RESULTS/$STAMP.md"
 DAT="$WORK/chart-$STAMP.dat"
 awk -F'\t' '{ c = ($2 == "airlock") ? 1 : 2; printf "%d\t\"%s\\n%s\"\t%s\t%d\n", NR - 1, $1, $2, $4, c }' "$SUMMARY" >"$DAT"
 mkdir -p "$(dirname "$CHART")"
-gnuplot <<EOF || log "gnuplot failed; no chart"
+command -v gnuplot >/dev/null 2>&1 || log "gnuplot not found (package gnuplot-nox): no chart"
+command -v gnuplot >/dev/null 2>&1 && gnuplot <<EOF || log "gnuplot failed; no chart"
 set terminal pngcairo size 1100,520 font ",10" noenhanced
 set output "$CHART"
 set title "Airlock vs skopeo / sha256sum / openssl: median wall time, $UNIQUE_MB MB unique, $REPS reps ($STAMP)"

@@ -147,7 +147,13 @@ public final class DirectoryStore implements ImageStore {
         if (Files.exists(p)) {
             return;
         }
-        writeAtomically(p, out -> {
+        writeFileAtomically(p, file -> {
+            // A source that writes the file itself (a registry's ranged requests in parallel) checks
+            // size and sha256 before it returns, as a self-verifying stream does at its end.
+            if (content.writeInto(file, n -> { })) {
+                return;
+            }
+            OutputStream out = java.nio.channels.Channels.newOutputStream(file);
             // A self-verifying stream (ImageStore.openBlob) fails at its end before the rename below
             // when size or digest differ: hashing it here again would only cost a second pass.
             InputStream raw = content.open();
@@ -212,11 +218,20 @@ public final class DirectoryStore implements ImageStore {
         void write(OutputStream out) throws IOException;
     }
 
+    private interface FileWriter {
+        void write(java.nio.channels.FileChannel file) throws IOException;
+    }
+
     private void writeAtomically(Path target, Writer writer) {
+        writeFileAtomically(target, file -> writer.write(java.nio.channels.Channels.newOutputStream(file)));
+    }
+
+    private void writeFileAtomically(Path target, FileWriter writer) {
         Path tmp = dev.airlock.io.TempFiles.register(target.resolveSibling(".tmp-" + target.getFileName() + "-" + UUID.randomUUID()));
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                writer.write(out);
+            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ)) {
+                writer.write(file);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);

@@ -108,11 +108,91 @@ class LauncherIT {
     void theLauncherReadsHttpResponsesInLargerBuffersUnlessJavaOptsSaysOtherwise() throws Exception {
         Result dflt = run(tmp, Map.of("JAVA_OPTS", "-XshowSettings:properties"), List.of(LAUNCHER.toString(), "--version"));
         assertEquals(0, dflt.code(), dflt.err());
-        assertTrue(dflt.err().lines().anyMatch(l -> l.trim().equals("jdk.httpclient.bufsize = 131072")), dflt.err());
+        assertTrue(dflt.err().lines().anyMatch(l -> l.trim().equals("jdk.httpclient.bufsize = 1048576")), dflt.err());
         Result own = run(tmp, Map.of("JAVA_OPTS", "-Djdk.httpclient.bufsize=65536 -XshowSettings:properties"), List.of(LAUNCHER.toString(), "--version"));
         assertEquals(0, own.code(), own.err());
         assertTrue(own.err().lines().anyMatch(l -> l.trim().equals("jdk.httpclient.bufsize = 65536")), own.err());
-        assertTrue(own.err().lines().noneMatch(l -> l.contains("131072")), own.err());
+        assertTrue(own.err().lines().noneMatch(l -> l.contains("1048576")), own.err());
+    }
+
+    private static List<String> files(Path dir, String glob) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (var s = Files.newDirectoryStream(dir, glob)) {
+            s.forEach(p -> names.add(p.getFileName().toString()));
+        }
+        return names;
+    }
+
+    private static long fromArchive(Result r) {
+        return r.out().lines().filter(l -> l.contains(" dev.airlock.") && l.contains("source: shared objects file (top)")).count();
+    }
+
+    @Test
+    void aClassDataArchiveIsMadeBesideTheJarAndAStaleOrBrokenOneIsSkippedWithoutAWord() throws Exception {
+        Path lib = Files.createDirectories(tmp.resolve("lib"));
+        Path jar = Files.copy(JAR, lib.resolve("airlock.jar"), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        Map<String, String> env = Map.of("AIRLOCK_JAR", jar.toString());
+        Map<String, String> traced = Map.of("AIRLOCK_JAR", jar.toString(), "JAVA_OPTS", "-Xlog:class+load=info");
+        List<String> version = List.of(LAUNCHER.toString(), "verify", "--help");
+
+        // --version makes no archive (its classes are a small part of a command's)
+        Result plain = run(tmp, env, List.of(LAUNCHER.toString(), "--version"));
+        assertEquals(0, plain.code(), plain.err());
+        assertEquals(List.of("airlock.jar"), files(lib, "*"));
+        // first run of a command: its classes are written at exit under a temporary name
+        Result first = run(tmp, env, version);
+        assertEquals(0, first.code(), first.err());
+        assertEquals("", first.err());
+        assertEquals(1, files(lib, "airlock.jsa.tmp-*").size(), files(lib, "*").toString());
+        // second run: that file is checked, renamed to airlock.SIZE.jsa and used
+        Result second = run(tmp, traced, version);
+        assertEquals(0, second.code(), second.err());
+        assertEquals("", second.err());
+        List<String> archives = files(lib, "airlock.*.jsa");
+        assertEquals(1, archives.size(), files(lib, "*").toString());
+        assertEquals(List.of(), files(lib, "airlock.jsa.tmp-*"));
+        Path archive = lib.resolve(archives.get(0));
+        assertEquals(archives.get(0), "airlock." + Files.size(archive) + ".jsa");
+        assertTrue(fromArchive(second) > 50, "airlock's classes come from the archive: " + fromArchive(second));
+
+        // the jar is rebuilt (newer): the old archive is not used, a new one is made and replaces it
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        Result stale = run(tmp, traced, version);
+        assertEquals(0, stale.code(), stale.err());
+        assertEquals("", stale.err());
+        assertEquals(0, fromArchive(stale), "a stale archive is not used");
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 4000));
+        String tmpName = files(lib, "airlock.jsa.tmp-*").get(0);
+        Files.setLastModifiedTime(lib.resolve(tmpName), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 6000));
+        Result renewed = run(tmp, traced, version);
+        assertEquals("", renewed.err());
+        assertTrue(fromArchive(renewed) > 50, "the new archive is used");
+        assertEquals(1, files(lib, "airlock.*.jsa").size(), files(lib, "*").toString());
+
+        // a truncated archive (it could abort the JVM) is deleted unused; one of garbage is skipped by the JVM
+        archive = lib.resolve(files(lib, "airlock.*.jsa").get(0));
+        byte[] bytes = Files.readAllBytes(archive);
+        Files.write(archive, java.util.Arrays.copyOf(bytes, bytes.length / 3));
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 10000));
+        Result truncated = run(tmp, env, version);
+        assertEquals(0, truncated.code(), truncated.err());
+        assertEquals("", truncated.err());
+        assertTrue(Files.notExists(archive));
+        byte[] garbage = new byte[bytes.length];
+        new java.util.Random(7).nextBytes(garbage);
+        Files.write(archive, garbage);
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 10000));
+        Result broken = run(tmp, env, version);
+        assertEquals(0, broken.code(), broken.err());
+        assertEquals("", broken.err());
+        assertEquals(first.out(), broken.out());
+
+        // AIRLOCK_CDS=0: nothing is written
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        Path jar2 = Files.copy(JAR, other.resolve("airlock.jar"));
+        Result off = run(tmp, Map.of("AIRLOCK_JAR", jar2.toString(), "AIRLOCK_CDS", "0"), version);
+        assertEquals(0, off.code(), off.err());
+        assertEquals(List.of("airlock.jar"), files(other, "*"));
     }
 
     @Test

@@ -69,6 +69,19 @@ public interface ImageDestination extends AutoCloseable {
             return false;
         }
 
+        /**
+         * Writes the whole content into {@code file} (empty, open for reading and writing) from
+         * position 0 itself, when it has a better way
+         * than one stream from {@link #open} (a registry: several ranged requests at once, each
+         * written at its offset), reporting the bytes that arrive to {@code progress}. It returns
+         * only when the file holds exactly the blob, size and sha256 checked; a failure throws and
+         * leaves the file to the caller to delete. False, with nothing written, when it has no such
+         * way: the destination then reads {@link #open}.
+         */
+        default boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws java.io.IOException {
+            return false;
+        }
+
         /** {@code content} marked as {@link #verifiesItself() verifying itself} (e.g. over {@link ImageSource#openBlob}). */
         static BlobContent selfVerifying(BlobContent content) {
             return new BlobContent() {
@@ -80,6 +93,11 @@ public interface ImageDestination extends AutoCloseable {
                 @Override
                 public boolean verifiesItself() {
                     return true;
+                }
+
+                @Override
+                public boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws java.io.IOException {
+                    return content.writeInto(file, progress);
                 }
             };
         }

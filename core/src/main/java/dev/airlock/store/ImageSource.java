@@ -37,6 +37,16 @@ public interface ImageSource extends AutoCloseable {
      */
     InputStream openBlob(String repository, Descriptor blob);
 
+    /**
+     * A blob as re-openable content for {@link ImageDestination#pushBlob}: {@link #openBlob}, marked
+     * as verifying itself. A source with a better way into a file overrides it (a registry fetches a
+     * large blob as up to {@code parallel} ranged requests at once, see
+     * {@link ImageDestination.BlobContent#writeInto}).
+     */
+    default ImageDestination.BlobContent blobContent(String repository, Descriptor blob, int parallel) {
+        return ImageDestination.BlobContent.selfVerifying(() -> openBlob(repository, blob));
+    }
+
     /** Releases connections, files, threads. */
     @Override
     default void close() {

@@ -61,7 +61,7 @@ public final class GraphCopier {
             for (Descriptor d : job.plan().blobs()) {
                 SourceImage src = job.plan().source();
                 work.computeIfAbsent(d.digest(), k -> new BlobWork(d, src.store().describe(),
-                                BlobContent.selfVerifying(() -> src.store().openBlob(src.repository(), d)), false))
+                                src.store().blobContent(src.repository(), d, options.jobs()), false))
                         .add(job.target(), job.targetRepository(), j);
             }
         }
@@ -392,12 +392,7 @@ public final class GraphCopier {
                             String r = copyRepo;
                             src = BlobContent.selfVerifying(() -> s.openBlob(r, blob));
                         }
-                        BlobContent from = src;
-                        BlobContent counting = () -> {
-                            InputStream in = from.open();
-                            return first ? new ProgressInputStream(in, options.progress()) : in;
-                        };
-                        target.pushBlob(repo, blob, from.verifiesItself() ? BlobContent.selfVerifying(counting) : counting);
+                        target.pushBlob(repo, blob, counting(src, first));
                         run.pushed(image, blob.size());
                         counted = true;
                         read = true;
@@ -409,6 +404,30 @@ public final class GraphCopier {
                     }
                 }
             }
+        }
+
+        /** {@code from}, its bytes reported to the progress listener when {@code report} (the first copy of a blob). */
+        private BlobContent counting(BlobContent from, boolean report) {
+            return new BlobContent() {
+                @Override
+                public InputStream open() throws IOException {
+                    InputStream in = from.open();
+                    return report ? new ProgressInputStream(in, options.progress()) : in;
+                }
+
+                @Override
+                public boolean verifiesItself() {
+                    return from.verifiesItself();
+                }
+
+                @Override
+                public boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws IOException {
+                    return from.writeInto(file, report ? n -> {
+                        options.progress().bytes(n);
+                        progress.accept(n);
+                    } : progress);
+                }
+            };
         }
 
         /**

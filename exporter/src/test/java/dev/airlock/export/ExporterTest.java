@@ -323,6 +323,39 @@ class ExporterTest {
     }
 
     @Test
+    void aLargeLayerArrivesAsParallelRangesByteExactAndADamagedOneLeavesNoTemporaryFile() throws Exception {
+        TestImage big = TestImages.image("big").oci().singlePlatform("linux/amd64").baseSeed(30).layerSize(3 * 1024 * 1024).build();
+        big.pushTo(store, "ml/big");
+        TestImages.Blob layer = big.blobs().stream().filter(b -> b.bytes().length > 1024 * 1024).findFirst().orElseThrow();
+        RegistryOptions ranged = RegistryOptions.anonymous().withTransport(TransportOptions.defaults().withRangedDownloads(1024 * 1024, 512 * 1024));
+        try (dev.airlock.testkit.FaultProxy proxy = dev.airlock.testkit.FaultProxy.in(registry)) {
+            ExportResult r = new Exporter(SourceStores.registries(ranged)).export(request("big.tar").references(List.of(proxy.host() + "/ml/big:1.0")));
+            assertTrue(proxy.rangeRequests() >= 6, "the 3 MiB layer came as 512 KiB ranges: " + proxy.rangeRequests());
+            assertArrayEquals(layer.bytes(), readTar(r.bundle()).get("blobs/sha256/" + layer.digest().hex()));
+            BundleVerifier.verify(r.bundle(), TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
+
+            // the same layer damaged in the registry's storage: the whole digest fails, nothing is left behind
+            Path data = registry.storage().resolve("docker/registry/v2/blobs/sha256/" + layer.digest().hex().substring(0, 2) + "/"
+                    + layer.digest().hex() + "/data");
+            byte[] bytes = Files.readAllBytes(data);
+            bytes[bytes.length - 100] ^= 1;
+            Files.write(data, bytes);
+            ExportRequest again = request("damaged.tar").cacheDir(tmp.resolve("fresh-cache")).references(List.of(proxy.host() + "/ml/big:1.0"));
+            AirlockException e = assertThrows(AirlockException.class, () -> new Exporter(SourceStores.registries(ranged)).export(again));
+            assertEquals(3, e.exitCode(), e.getMessage());
+            assertTrue(e.getMessage().contains(layer.digest().toString()), e.getMessage());
+            assertFalse(Files.exists(again.output()));
+            Path cached = DirectoryStore.open(again.cacheDir()).blobPath(layer.digest());
+            assertFalse(Files.exists(cached), "no damaged blob in the cache");
+            try (var left = Files.list(cached.getParent())) {
+                assertEquals(List.of(), left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".tmp-")).toList(), "no temporary file left");
+            }
+            bytes[bytes.length - 100] ^= 1;
+            Files.write(data, bytes);
+        }
+    }
+
+    @Test
     void aFailingWriteStopsTheExportAndLeavesNoBundle() {
         AtomicLong seen = new AtomicLong();
         ProgressListener cancelAfterFirstBytes = new ProgressListener() {

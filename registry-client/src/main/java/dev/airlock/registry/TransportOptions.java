@@ -22,10 +22,13 @@ import java.time.Duration;
  * @param chunkedUploadThreshold  blobs of this size or larger are uploaded in PATCH chunks, smaller ones
  *                                in one PUT
  * @param chunkSize               size of one PATCH chunk
+ * @param rangedDownloadThreshold blobs of this size or larger are fetched into a file as several ranged GETs
+ *                                at once (when the caller allows more than one), smaller ones as one stream
+ * @param rangeSize               bytes asked for by one ranged GET
  */
 public record TransportOptions(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration connectTimeout,
                                Duration responseTimeout, Duration idleTimeout, int maxConcurrentRequests, long chunkedUploadThreshold,
-                               long chunkSize) {
+                               long chunkSize, long rangedDownloadThreshold, long rangeSize) {
     public TransportOptions {
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1");
@@ -35,6 +38,9 @@ public record TransportOptions(int maxAttempts, Duration initialBackoff, Duratio
         }
         if (chunkSize < 1 || chunkedUploadThreshold < 0) {
             throw new IllegalArgumentException("chunkSize must be positive and chunkedUploadThreshold not negative");
+        }
+        if (rangeSize < 1 || rangedDownloadThreshold < 0) {
+            throw new IllegalArgumentException("rangeSize must be positive and rangedDownloadThreshold not negative");
         }
         if (initialBackoff.isNegative() || maxBackoff.isNegative() || connectTimeout.isNegative() || connectTimeout.isZero()
                 || responseTimeout.isNegative() || responseTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
@@ -54,19 +60,19 @@ public record TransportOptions(int maxAttempts, Duration initialBackoff, Duratio
 
     /**
      * 5 attempts, 0.5 s..15 s backoff, 30 s connect, 120 s response, 120 s idle, 8 concurrent
-     * requests, chunks of 16 MiB above 64 MiB.
+     * requests, chunks of 16 MiB above 64 MiB, ranged downloads of 32 MiB pieces from 64 MiB on.
      */
     public static TransportOptions defaults() {
         return new TransportOptions(5, Duration.ofMillis(500), Duration.ofSeconds(15), DEFAULT_CONNECT_TIMEOUT,
-                DEFAULT_RESPONSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, 8, 64L << 20, 16L << 20);
+                DEFAULT_RESPONSE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, 8, 64L << 20, 16L << 20, 64L << 20, 32L << 20);
     }
 
     public TransportOptions withMaxAttempts(int n) {
-        return new TransportOptions(n, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(n, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize, rangedDownloadThreshold, rangeSize);
     }
 
     public TransportOptions withBackoff(Duration initial, Duration max) {
-        return new TransportOptions(maxAttempts, initial, max, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(maxAttempts, initial, max, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, chunkedUploadThreshold, chunkSize, rangedDownloadThreshold, rangeSize);
     }
 
     /** The connect timeout and {@code read} as both the response and the idle timeout. */
@@ -75,15 +81,21 @@ public record TransportOptions(int maxAttempts, Duration initialBackoff, Duratio
     }
 
     public TransportOptions withTimeouts(Duration connect, Duration response, Duration idle) {
-        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connect, response, idle, maxConcurrentRequests, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connect, response, idle, maxConcurrentRequests, chunkedUploadThreshold, chunkSize, rangedDownloadThreshold, rangeSize);
     }
 
     public TransportOptions withMaxConcurrentRequests(int n) {
-        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, n, chunkedUploadThreshold, chunkSize);
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, n, chunkedUploadThreshold, chunkSize, rangedDownloadThreshold, rangeSize);
     }
 
     /** Blobs of {@code threshold} bytes or more go up in chunks of {@code chunk} bytes. */
     public TransportOptions withChunking(long threshold, long chunk) {
-        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, threshold, chunk);
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests, threshold, chunk, rangedDownloadThreshold, rangeSize);
+    }
+
+    /** Blobs of {@code threshold} bytes or more come down as ranged GETs of {@code range} bytes, several at once. */
+    public TransportOptions withRangedDownloads(long threshold, long range) {
+        return new TransportOptions(maxAttempts, initialBackoff, maxBackoff, connectTimeout, responseTimeout, idleTimeout, maxConcurrentRequests,
+                chunkedUploadThreshold, chunkSize, threshold, range);
     }
 }

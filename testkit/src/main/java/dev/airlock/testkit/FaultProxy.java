@@ -29,7 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       get that HTTP status from the proxy itself (on fresh connections: arming closes the open ones);</li>
  *   <li>{@link #failRequests(String, int, int, int)}: requests with a given method, after skipping some,
  *       are answered with a status by the proxy and never reach the registry (the proxy reads request
- *       heads and Content-Length bodies to find request boundaries).</li>
+ *       heads and Content-Length bodies to find request boundaries);</li>
+ *   <li>{@link #rewriteRanges(java.util.function.UnaryOperator)} / {@link #ignoreRanges()}: every
+ *       {@code Range} request header is changed or dropped on its way to the registry (a registry or a
+ *       cache in between that ignores ranges, or answers other ones), until {@link #clear()}.</li>
  * </ul>
  * Everything else passes through unchanged. {@link #close()} stops the proxy and its threads.
  */
@@ -49,6 +52,8 @@ public final class FaultProxy implements AutoCloseable {
     private volatile long blobSizeLie = -1;
     private volatile java.util.function.Predicate<String> rejectHead;
     private volatile int rejectStatus;
+    private volatile java.util.function.UnaryOperator<String> rangeRewrite;
+    private final AtomicInteger rangeRequests = new AtomicInteger();
     private final Fault upstream = new Fault();
     private final Fault downstream = new Fault();
     private final Thread acceptor;
@@ -164,8 +169,27 @@ public final class FaultProxy implements AutoCloseable {
         rejectHead = head;
     }
 
+    /**
+     * Every {@code Range} header value of a request (e.g. {@code bytes=0-1023}) is replaced by what
+     * {@code rewrite} returns for it, or the header is dropped when it returns null; until {@link #clear()}.
+     */
+    public void rewriteRanges(java.util.function.UnaryOperator<String> rewrite) {
+        rangeRewrite = rewrite;
+    }
+
+    /** Drops every {@code Range} request header: the registry answers 200 with the whole blob. */
+    public void ignoreRanges() {
+        rewriteRanges(v -> null);
+    }
+
+    /** Requests with a {@code Range} header that passed so far (before any rewrite). */
+    public int rangeRequests() {
+        return rangeRequests.get();
+    }
+
     /** Disarms every fault. */
     public void clear() {
+        rangeRewrite = null;
         blobSizeLie = -1;
         rejectHead = null;
         failMethod = null;
@@ -334,6 +358,7 @@ public final class FaultProxy implements AutoCloseable {
                     closeQuietly(to);
                     return;
                 }
+                head = ranges(head);
                 if (!forward(out, head, 0, head.length, upstream, from, to)) {
                     return;
                 }
@@ -364,6 +389,35 @@ public final class FaultProxy implements AutoCloseable {
         } finally {
             open.remove(from);
         }
+    }
+
+    /** The request head with its Range header counted and rewritten as {@link #rewriteRanges} says. */
+    private byte[] ranges(byte[] head) {
+        String text = new String(head, StandardCharsets.ISO_8859_1);
+        StringBuilder out = new StringBuilder();
+        boolean changed = false;
+        java.util.function.UnaryOperator<String> rewrite = rangeRewrite;
+        for (String line : text.split("\r\n", -1)) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("range")) {
+                rangeRequests.incrementAndGet();
+                if (rewrite != null) {
+                    String value = rewrite.apply(line.substring(colon + 1).trim());
+                    changed = true;
+                    fired.incrementAndGet();
+                    if (value != null) {
+                        out.append("Range: ").append(value).append("\r\n");
+                    }
+                    continue;
+                }
+            }
+            out.append(line).append("\r\n");
+        }
+        if (!changed) {
+            return head;
+        }
+        out.setLength(out.length() - 2); // split kept the empty strings after the final CRLF CRLF
+        return out.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** The bytes up to and including the blank line, or null at a clean end of stream. */
