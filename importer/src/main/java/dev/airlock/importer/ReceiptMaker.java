@@ -3,6 +3,12 @@ package dev.airlock.importer;
 import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.GraphPlanner;
 import dev.airlock.copy.ImagePlan;
+import dev.airlock.copy.ReferrerOptions;
+import dev.airlock.model.ImageIndex;
+import dev.airlock.model.ImageManifest;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import dev.airlock.copy.SourceImage;
 import dev.airlock.error.AirlockException;
 import dev.airlock.model.Descriptor;
@@ -30,8 +36,10 @@ import java.util.concurrent.Future;
  * {@code airlock import --receipt} after an import). For each source reference: map it to the
  * target ({@link TargetMapping}), resolve the tag there (absent: listed as absent), walk the graph
  * with the engine's {@link GraphPlanner} using the target as the source (every manifest fetched by
- * digest and verified, image configs read whole, verified and platform-checked), then HEAD every
- * other blob in parallel: only a blob answering with the descriptor's size is listed. Nothing is assumed from a bundle.
+ * digest and verified, image configs read whole, verified and platform-checked; the artifacts
+ * attached to its manifests found the way the target makes them findable: cosign tags, the
+ * referrers tag-schema index, the referrers API), then HEAD every other blob in parallel: only a
+ * blob answering with the descriptor's size is listed. Nothing is assumed from a bundle.
  */
 public final class ReceiptMaker {
     private final ImageStore target;
@@ -65,9 +73,10 @@ public final class ReceiptMaker {
                     continue;
                 }
                 String repo = p.get().source().repository();
+                Set<Digest> read = configsRead(p.get());
                 for (Descriptor b : p.get().blobs()) {
                     // an image config was read whole by the planner, by digest, verified: it is there
-                    heads.computeIfAbsent(repo + "@" + b.digest(), k -> b.mediaType().isImageConfig()
+                    heads.computeIfAbsent(repo + "@" + b.digest(), k -> read.contains(b.digest())
                             ? java.util.concurrent.CompletableFuture.completedFuture(true)
                             : pool.submit(() -> target.blobSize(repo, b.digest()).filter(s -> s == b.size()).isPresent()));
                 }
@@ -92,7 +101,11 @@ public final class ReceiptMaker {
                     }
                 }
                 List<Digest> manifests = p.get().manifests().stream().map(RawManifest::digest).toList();
-                images.add(new Receipt.Image(src, dst, Optional.of(p.get().digest()), manifests, blobs));
+                p.get().warnings().forEach(w -> progress.note("warning: " + w + ": not listed in the receipt"));
+                List<Receipt.Attached> artifacts = p.get().artifacts().stream()
+                        .filter(a -> manifests.contains(a.subject()) && manifests.contains(a.digest()))
+                        .map(a -> new Receipt.Attached(a.subject(), a.digest(), a.foundBy())).distinct().toList();
+                images.add(new Receipt.Image(src, dst, Optional.of(p.get().digest()), manifests, blobs, artifacts));
             }
             return Receipt.create(UUID.randomUUID(), Instant.now(), toolVersion,
                     new Receipt.Target(mapping.registry(), mapping.prefix()), bundles, images);
@@ -112,11 +125,35 @@ public final class ReceiptMaker {
             return Optional.empty();
         }
         try {
-            return Optional.of(new GraphPlanner(List.of()).plan(new SourceImage(dst, target, dst.repository(), top.get().digest().toString())));
+            return Optional.of(new GraphPlanner(List.of(), ReferrerOptions.ALL).plan(new SourceImage(dst, target, dst.repository(), top.get().digest().toString())));
         } catch (AirlockException e) {
             progress.note("warning: " + dst + " is at " + target.describe() + " but its graph cannot be read whole (" + e.getMessage()
                     + "): listed as absent");
             return Optional.empty();
         }
+    }
+
+    /**
+     * The image configs the planner read whole (by digest, verified): those of the image's own
+     * manifests, walked from its top. An artifact's config was not read and is HEADed like a layer.
+     */
+    private static Set<Digest> configsRead(ImagePlan p) {
+        Map<Digest, RawManifest> byDigest = new HashMap<>();
+        p.manifests().forEach(m -> byDigest.put(m.digest(), m));
+        Set<Digest> out = new HashSet<>();
+        java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>(List.of(p.digest()));
+        Set<Digest> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            RawManifest m = byDigest.get(todo.pop());
+            if (m == null || !seen.add(m.digest())) {
+                continue;
+            }
+            if (m.view() instanceof ImageIndex idx) {
+                idx.manifests().forEach(d -> todo.push(d.digest()));
+            } else if (m.view() instanceof ImageManifest im && im.config().mediaType().isImageConfig()) {
+                out.add(im.config().digest());
+            }
+        }
+        return out;
     }
 }
