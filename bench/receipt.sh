@@ -192,7 +192,7 @@ LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 PRESENT="$(grep -o '"present":true' "$RW/now.receipt" | wc -l)"
 [[ "$PRESENT" -eq "$IMAGES" ]] || die "the receipt lists $PRESENT present images, expected $IMAGES"
 
-stats() { printf '%s\n' "$@" | awk '{ s += $1; q += $1 * $1; n++ } END { m = s / n; v = n > 1 ? (q - n * m * m) / (n - 1) : 0; if (v < 0) v = 0; printf "%.3f %.3f", m, sqrt(v) }'; }
+stats() { printf '%s\n' "$@" | awk '{ s += $1; q += $1 * $1; n++ } END { m = s / n; v = n > 1 ? (q - n * m * m) / (n - 1) : 0; if (v < 0) v = 0; printf "%.3f %.3f\n", m, sqrt(v) }'; }
 read -r V_MEAN V_SD < <(stats "${VERSION_T[@]}")
 read -r R_MEAN R_SD < <(stats "${RECEIPT_T[@]}")
 BEYOND="$(awk -v r="$R_MEAN" -v v="$V_MEAN" 'BEGIN { printf "%.3f", r - v }')"

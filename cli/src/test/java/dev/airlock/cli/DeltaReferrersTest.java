@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.error.ExitCodes;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageIndex;
-import dev.airlock.model.Json;
 import dev.airlock.model.RawManifest;
 import dev.airlock.receipt.Receipt;
 import dev.airlock.receipt.ReceiptFiles;
@@ -35,8 +34,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -199,7 +196,7 @@ class DeltaReferrersTest {
                 expectedBytes += m.size();
             }
         }
-        JsonNode bj = bundleJson(delta);
+        JsonNode bj = BundleJsonFiles.bundleJson(delta);
         Set<String> carried = new TreeSet<>();
         long carriedBytes = 0;
         for (JsonNode f : bj.get("files")) {
@@ -282,9 +279,9 @@ class DeltaReferrersTest {
         Path d2 = tmp.resolve("delta-from-target.tar");
         CliRun e = export(d2, refs, "--since", fromTarget.toString(), "--trust", site.publicKey().toString());
         assertEquals(0, e.code(), e.err());
-        assertEquals(files(delta), files(d2));
+        assertEquals(BundleJsonFiles.carried(delta), BundleJsonFiles.carried(d2));
         assertEquals(requires(delta), requires(d2));
-        assertEquals(bundleJson(delta).get("images").toString(), bundleJson(d2).get("images").toString());
+        assertEquals(BundleJsonFiles.bundleJson(delta).get("images").toString(), BundleJsonFiles.bundleJson(d2).get("images").toString());
     }
 
     // ------------------------------------------------------------------ helpers
@@ -308,29 +305,11 @@ class DeltaReferrersTest {
         return out;
     }
 
-    private static JsonNode bundleJson(Path bundle) throws IOException {
-        try (TarArchiveInputStream in = new TarArchiveInputStream(Files.newInputStream(bundle))) {
-            TarArchiveEntry e;
-            while ((e = in.getNextEntry()) != null) {
-                if (e.getName().equals("airlock/bundle.json")) {
-                    return Json.parse(in.readAllBytes(), "bundle.json");
-                }
-            }
-        }
-        throw new AssertionError("no bundle.json in " + bundle);
-    }
 
-    private static Set<String> files(Path bundle) throws IOException {
-        Set<String> out = new TreeSet<>();
-        for (JsonNode f : bundleJson(bundle).get("files")) {
-            out.add(f.get("path").asText() + " " + f.get("size").asText() + " " + f.path("images"));
-        }
-        return out;
-    }
 
     private static Set<String> requires(Path bundle) throws IOException {
         Set<String> out = new TreeSet<>();
-        for (JsonNode f : bundleJson(bundle).get("requires")) {
+        for (JsonNode f : BundleJsonFiles.bundleJson(bundle).get("requires")) {
             out.add(f.get("digest").asText() + " " + f.get("images") + " " + f.get("repositories"));
         }
         return out;

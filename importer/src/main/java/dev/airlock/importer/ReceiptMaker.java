@@ -120,12 +120,16 @@ public final class ReceiptMaker {
      */
     private Optional<ImagePlan> plan(ImageReference src) {
         ImageReference dst = mapping.map(src);
-        Optional<Descriptor> top = target.headManifest(dst.repository(), dst.reference());
-        if (top.isEmpty()) {
-            return Optional.empty();
-        }
         try {
-            return Optional.of(new GraphPlanner(List.of(), ReferrerOptions.ALL).plan(new SourceImage(dst, target, dst.repository(), top.get().digest().toString())));
+            // the tag is read once (GET, its bytes hashed): no HEAD before it
+            return Optional.of(new GraphPlanner(List.of(), ReferrerOptions.ALL).plan(new SourceImage(dst, target, dst.repository(), dst.reference())));
+        } catch (dev.airlock.error.RegistryException e) {
+            if (e.isNotFound() && target.headManifest(dst.repository(), dst.reference()).isEmpty()) {
+                return Optional.empty(); // the tag does not exist: absent, not an error
+            }
+            progress.note("warning: " + dst + " is at " + target.describe() + " but its graph cannot be read whole (" + e.getMessage()
+                    + "): listed as absent");
+            return Optional.empty();
         } catch (AirlockException e) {
             progress.note("warning: " + dst + " is at " + target.describe() + " but its graph cannot be read whole (" + e.getMessage()
                     + "): listed as absent");
