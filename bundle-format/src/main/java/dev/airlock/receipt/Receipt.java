@@ -36,8 +36,9 @@ import java.util.UUID;
  *  "target":{"registry":"reg.local:5000","prefix":"mirror"},"bundles":["…"],
  *  "images":[{"source":"docker.io/rancher/pause:3.1","target":"reg.local:5000/mirror/rancher/pause:3.1","present":true,
  *             "digest":"sha256:…","manifests":["sha256:…"],"blobs":[{"digest":"sha256:…","size":123}]}]}</pre>
- * Every manifest and blob listed was checked at the target when the receipt was made (manifest
- * by digest, blob HEAD with that size), never taken from a bundle. An absent tag has
+ * Every manifest listed was read at the target by digest when the receipt was made, and every blob
+ * listed is referenced by one of them (a registry holds a manifest only with its blobs), never
+ * taken from a bundle. An absent tag has
  * {@code present:false}, no digest and empty lists.
  *
  * <p>Version 2 adds, per image and only when not empty, {@code artifacts}: what is attached to

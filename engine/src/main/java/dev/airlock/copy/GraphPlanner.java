@@ -120,6 +120,17 @@ public final class GraphPlanner {
         }
     }
 
+    /**
+     * Plans one image, its attached artifacts looked for on {@code finding}: a pool the caller
+     * shares between the images it plans in parallel (never the pool this runs on) and shuts down.
+     */
+    public ImagePlan planSharing(SourceImage src, ExecutorService finding) {
+        if (!referrers.enabled() || !ArtifactFinder.applies(src.store())) {
+            return plan(src, null);
+        }
+        return plan(src, new ArtifactFinder(referrers, finding, external));
+    }
+
     private ImagePlan plan(SourceImage src, ArtifactFinder finder) {
         RawManifest fetched;
         try {
