@@ -22,15 +22,16 @@ import java.util.zip.GZIPOutputStream;
 /**
  * Benchmark data generator: writes a reproducible multi-arch data set as an OCI image layout.
  *
- * <p>Usage: {@code java -cp DIR BenchData OUT_DIR TOTAL_MIB SEED}. Writes {@code OUT_DIR} (an OCI
- * layout: {@code oci-layout}, {@code index.json}, {@code blobs/sha256/...}) holding 4 repositories
+ * <p>Usage: {@code java -cp DIR BenchData OUT_DIR TOTAL_MIB SEED [REPOS]}. Writes {@code OUT_DIR} (an OCI
+ * layout: {@code oci-layout}, {@code index.json}, {@code blobs/sha256/...}) holding REPOS (default 4) repositories
  * ({@code app0..app3}, one index each, ref name = repository name) x 3 platforms (linux/amd64,
  * linux/arm64/v8, linux/arm/v7) x 3 layers of incompressible seeded pseudo-random bytes:
  * <ul>
- *   <li>layer 0 "base": one per platform, shared by all 4 repositories (3 unique, 18% of bytes);</li>
- *   <li>layer 1 "shared": one per repository, shared by its 3 platforms (4 unique, 16%);</li>
- *   <li>layer 2 "own": one per repository and platform (12 unique, 66%).</li>
+ *   <li>layer 0 "base": one per platform, shared by all repositories (3 unique, 18% of bytes);</li>
+ *   <li>layer 1 "shared": one per repository, shared by its 3 platforms (REPOS unique, 16%);</li>
+ *   <li>layer 2 "own": one per repository and platform (3 x REPOS unique, 66%).</li>
  * </ul>
+ * The default (4 repositories) gives the same bytes as before REPOS could be given.
  * Layers are gzip'd tars with one file each; gzip runs with stored (level 0) deflate blocks,
  * since the data is incompressible anyway. Everything streams through a 1 MiB buffer: no layer is
  * ever held in memory. The same arguments give the same bytes (and digests) on any machine.
@@ -40,7 +41,7 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class BenchData {
     static final String[][] PLATFORMS = {{"amd64", null}, {"arm64", "v8"}, {"arm", "v7"}};
-    static final int REPOS = 4;
+    static final int DEFAULT_REPOS = 4;
     static final String LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip";
     static final String CONFIG_TYPE = "application/vnd.oci.image.config.v1+json";
     static final String MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
@@ -53,21 +54,23 @@ public final class BenchData {
     private final Path blobs;
     private final long totalBytes;
     private final long seed;
+    private final int repos;
     private final Map<String, Blob> layers = new LinkedHashMap<>();
     private final Set<String> seen = new HashSet<>();
     private final List<String> listing = new ArrayList<>();
     private long uniqueBytes;
 
-    BenchData(Path out, long totalBytes, long seed) throws IOException {
+    BenchData(Path out, long totalBytes, long seed, int repos) throws IOException {
         this.out = out;
+        this.repos = repos;
         this.blobs = Files.createDirectories(out.resolve("blobs/sha256"));
         this.totalBytes = totalBytes;
         this.seed = seed;
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: BenchData OUT_DIR TOTAL_MIB SEED");
+        if (args.length != 3 && args.length != 4) {
+            System.err.println("usage: BenchData OUT_DIR TOTAL_MIB SEED [REPOS]");
             System.exit(2);
         }
         Path out = Path.of(args[0]);
@@ -76,21 +79,28 @@ public final class BenchData {
         if (mib < 1) {
             throw new IllegalArgumentException("TOTAL_MIB must be >= 1");
         }
-        new BenchData(out, mib * 1024 * 1024, seed).run();
+        int repos = args.length == 4 ? Integer.parseInt(args[3]) : DEFAULT_REPOS;
+        if (repos < 1) {
+            throw new IllegalArgumentException("REPOS must be >= 1");
+        }
+        new BenchData(out, mib * 1024 * 1024, seed, repos).run();
     }
 
     void run() throws IOException {
         Files.writeString(out.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}", StandardCharsets.UTF_8);
         List<String> refs = new ArrayList<>();
         List<String> lines = new ArrayList<>();
-        for (int r = 0; r < REPOS; r++) {
+        // the default's fractions are kept as written before REPOS could be given (same bytes)
+        double shareOfShared = repos == DEFAULT_REPOS ? 0.04 : 0.16 / repos;
+        double shareOfOwn = repos == DEFAULT_REPOS ? 0.055 : 0.66 / (3.0 * repos);
+        for (int r = 0; r < repos; r++) {
             String repo = "app" + r;
             StringBuilder idx = new StringBuilder();
             idx.append("{\"schemaVersion\":2,\"mediaType\":\"").append(INDEX_TYPE).append("\",\"manifests\":[");
             for (int p = 0; p < PLATFORMS.length; p++) {
                 Blob base = layer("base-" + p, (long) (totalBytes * 0.06));
-                Blob shared = layer("shared-" + r, (long) (totalBytes * 0.04));
-                Blob own = layer("own-" + r + "-" + p, (long) (totalBytes * 0.055));
+                Blob shared = layer("shared-" + r, (long) (totalBytes * shareOfShared));
+                Blob own = layer("own-" + r + "-" + p, (long) (totalBytes * shareOfOwn));
                 Blob manifest = image(repo, p, List.of(base, shared, own));
                 listing.add(repo + "\tmanifest\t" + manifest.digest + "\t" + manifest.size);
                 if (p > 0) {

@@ -32,7 +32,9 @@ public final class BundleArtifacts implements ImageSource, ReferrersSource, TagL
                     cosignTags.put(tag.get(), a.digest());
                     continue;
                 }
-                long size = manifest.blob(a.digest()).map(BundleManifest.FileEntry::size).orElseThrow();
+                // carried, or (a delta) required at the target
+                long size = manifest.blob(a.digest()).map(BundleManifest.FileEntry::size)
+                        .or(() -> manifest.required(a.digest()).map(BundleManifest.Required::size)).orElseThrow();
                 List<Descriptor> l = bySubject.computeIfAbsent(a.subject(), k -> new ArrayList<>());
                 if (l.stream().noneMatch(d -> d.digest().equals(a.digest()))) {
                     l.add(Descriptor.of(a.mediaType(), a.digest(), size));

@@ -411,6 +411,7 @@ public final class BundleManifest {
                 if (!req.images().contains(m.images.indexOf(img))) {
                     throw new InvalidContentException(w + ": its required top-level " + img.digest() + " does not list it in its images list");
                 }
+                validateArtifacts(m, img, m.images.indexOf(img), w);
                 continue;
             }
             if (f == null) {
@@ -492,18 +493,27 @@ public final class BundleManifest {
                 throw new InvalidContentException(aw + " is listed twice for subject " + a.subject());
             }
             FileEntry f = m.byPath.get(BundleLayout.blobPath(a.digest()));
-            if (f == null || !f.mediaType().equals(Optional.of(a.mediaType()))) {
+            Required req = m.requiredByDigest.get(a.digest());
+            if (f == null && req != null) {
+                // a delta relies on the artifact at the target: it is a required item of this image
+                if (!req.mediaType().equals(a.mediaType())) {
+                    throw new InvalidContentException(aw + " is a " + a.mediaType() + " but requires lists it as a " + req.mediaType());
+                }
+                if (!req.images().contains(idx)) {
+                    throw new InvalidContentException(aw + " is required at the target but its required item does not list its image (" + idx + ")");
+                }
+            } else if (f == null || !f.mediaType().equals(Optional.of(a.mediaType()))) {
                 throw new InvalidContentException(aw + " is not among the bundle's files as a " + a.mediaType());
-            }
-            if (f.images().isPresent() && !f.images().get().contains(idx)) {
+            } else if (f.images().isPresent() && !f.images().get().contains(idx)) {
                 throw new InvalidContentException(aw + " does not list its image (" + idx + ") in its images list");
             }
             if (a.subjectDropped()) {
                 if (!img.originalDigest().equals(Optional.of(a.subject()))) {
                     throw new InvalidContentException(aw + " says its subject " + a.subject() + " was dropped, but that is not the image's original digest");
                 }
-            } else if (!m.byPath.containsKey(BundleLayout.blobPath(a.subject()))) {
-                throw new InvalidContentException(aw + " is attached to " + a.subject() + ", which is not in the bundle");
+            } else if (!m.byPath.containsKey(BundleLayout.blobPath(a.subject()))
+                    && !Optional.ofNullable(m.requiredByDigest.get(a.subject())).filter(r -> r.images().contains(idx)).isPresent()) {
+                throw new InvalidContentException(aw + " is attached to " + a.subject() + ", which is neither in the bundle nor required by it for this image");
             }
         }
     }

@@ -156,6 +156,17 @@ final class GraphChecker {
                 throw new VerificationException(where + ": image " + img.source() + " is a " + img.descriptor().mediaType()
                         + " but bundle.json lists " + img.digest() + " as " + listedType.get(img.digest()));
             }
+            for (BundleArtifact a : img.artifacts()) {
+                if (!seen.containsKey(a.digest()) || !a.mediaType().equals(listedType.get(a.digest()))) {
+                    throw new VerificationException(where + ": image " + img.source() + " lists artifact " + a.digest() + " ("
+                            + a.mediaType() + ") which is not in the bundle (nor required) as that");
+                }
+                Digest named = subjectOf.get(a.digest());
+                if (named != null && !named.equals(a.subject())) {
+                    throw new VerificationException(where + ": image " + img.source() + " lists artifact " + a.digest() + " as attached to "
+                            + a.subject() + " but its manifest names the subject " + named);
+                }
+            }
             if (required(img.digest())) {
                 requiredTop(img);
                 continue; // at the target: its platforms are the target's (checked when it was pushed there)
@@ -167,17 +178,6 @@ final class GraphChecker {
             if (!same) {
                 throw new VerificationException(where + ": image " + img.source() + " lists platforms " + dev.airlock.error.Printable.list(img.platforms(), 5)
                         + " but its " + (img.descriptor().mediaType().isIndex() ? "index" : "config") + " has " + dev.airlock.error.Printable.list(actual, 5));
-            }
-            for (BundleArtifact a : img.artifacts()) {
-                if (!seen.containsKey(a.digest()) || !a.mediaType().equals(listedType.get(a.digest()))) {
-                    throw new VerificationException(where + ": image " + img.source() + " lists artifact " + a.digest() + " ("
-                            + a.mediaType() + ") which is not in the bundle as that");
-                }
-                Digest named = subjectOf.get(a.digest());
-                if (named != null && !named.equals(a.subject())) {
-                    throw new VerificationException(where + ": image " + img.source() + " lists artifact " + a.digest() + " as attached to "
-                            + a.subject() + " but its manifest names the subject " + named);
-                }
             }
         }
         for (int i = 0; i < images.size(); i++) {
@@ -220,7 +220,12 @@ final class GraphChecker {
         {
             java.util.Set<Digest> graph = new java.util.HashSet<>();
             java.util.ArrayDeque<Digest> todo = new java.util.ArrayDeque<>(List.of(image.digest()));
-            image.artifacts().forEach(a -> todo.add(a.digest()));
+            for (BundleArtifact a : image.artifacts()) {
+                todo.add(a.digest());
+                if (!a.subjectDropped()) {
+                    todo.add(a.subject()); // in the graph already, or (a delta) required at the target for this image
+                }
+            }
             while (!todo.isEmpty()) {
                 Digest x = todo.pop();
                 if (graph.add(x)) {
@@ -250,9 +255,13 @@ final class GraphChecker {
         return routing.blob(d).flatMap(BundleManifest.FileEntry::images).orElse(List.of());
     }
 
-    /** An image whose top is required: nothing else in the bundle may be routed to it. */
+    /**
+     * An image whose top is required: nothing else in the bundle may be routed to it, unless it
+     * has artifacts (a new signature on an image the target holds): then what is routed to it
+     * must be exactly their graphs, which {@link #tops} checks.
+     */
     private void requiredTop(BundleImage img) {
-        if (routing == null) {
+        if (routing == null || !img.artifacts().isEmpty()) {
             return;
         }
         int i = routing.images().indexOf(img);

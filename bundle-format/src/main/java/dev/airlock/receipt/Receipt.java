@@ -36,17 +36,29 @@ import java.util.UUID;
  *  "target":{"registry":"reg.local:5000","prefix":"mirror"},"bundles":["…"],
  *  "images":[{"source":"docker.io/rancher/pause:3.1","target":"reg.local:5000/mirror/rancher/pause:3.1","present":true,
  *             "digest":"sha256:…","manifests":["sha256:…"],"blobs":[{"digest":"sha256:…","size":123}]}]}</pre>
- * Every manifest and blob listed was checked at the target when the receipt was made (manifest
- * by digest, blob HEAD with that size), never taken from a bundle. An absent tag has
+ * Every manifest listed was read at the target by digest when the receipt was made, and every blob
+ * listed is referenced by one of them (a registry holds a manifest only with its blobs), never
+ * taken from a bundle. An absent tag has
  * {@code present:false}, no digest and empty lists.
+ *
+ * <p>Version 2 adds, per image and only when not empty, {@code artifacts}: what is attached to
+ * the image's manifests at the target and findable there ({@code subject}, {@code digest},
+ * {@code foundBy} as in bundle.json: the cosign tag that named it, the referrers tag-schema index
+ * or the referrers API that listed it). Their manifests and blobs are among the image's
+ * {@code manifests} and {@code blobs}. A receipt is written as version 1 when no image has
+ * artifacts, so that every reader that can use it reads it; an older reader refuses version 2.
  */
 public final class Receipt {
-    public static final int VERSION = 1;
+    /** The newest receipt version this Airlock reads and writes. */
+    public static final int VERSION = 2;
+    /** The oldest receipt version read. */
+    public static final int OLDEST_VERSION = 1;
     /** Largest receipt accepted. */
     public static final int MAX_BYTES = 32 * 1024 * 1024;
 
     private static final Set<String> TOP_KEYS = Set.of("receiptVersion", "receiptId", "created", "tool", "target", "bundles", "images");
-    private static final Set<String> IMAGE_KEYS = Set.of("source", "target", "present", "digest", "manifests", "blobs");
+    private static final Set<String> IMAGE_KEYS = Set.of("source", "target", "present", "digest", "manifests", "blobs", "artifacts");
+    private static final Set<String> ARTIFACT_KEYS = Set.of("subject", "digest", "foundBy");
     private static final Set<String> IMAGE_REQUIRED = Set.of("source", "target", "present", "manifests", "blobs");
 
     /** The registry and path prefix the receipt describes. */
@@ -65,21 +77,47 @@ public final class Receipt {
     }
 
     /**
+     * An artifact attached to a manifest of the image at the target, and how the target makes it
+     * findable (receipt version 2).
+     *
+     * @param subject the manifest it is attached to (among the image's manifests)
+     * @param digest  the artifact's manifest (among the image's manifests)
+     * @param foundBy {@code referrers-api}, {@code referrers-tag} (the target's {@code sha256-<hex>}
+     *                index lists it) or {@code cosign-tag:sha256-<hex>.sig|.att|.sbom} (that tag
+     *                points at it)
+     */
+    public record Attached(Digest subject, Digest digest, String foundBy) {
+        public Attached {
+            Objects.requireNonNull(subject, "subject");
+            Objects.requireNonNull(digest, "digest");
+            Objects.requireNonNull(foundBy, "foundBy");
+        }
+    }
+
+    /**
      * One image as found at the target.
      *
      * @param source    the source reference (as in the bundle)
      * @param target    the reference at the target
      * @param digest    what the target's tag (or digest) resolved to; empty when absent
-     * @param manifests every manifest and index of the graph found at the target
-     * @param blobs     every config and layer found at the target with its size
+     * @param manifests every manifest and index of the graph found at the target (its artifacts' too)
+     * @param blobs     every config and layer found at the target with its size (its artifacts' too)
+     * @param artifacts what is attached to the graph's manifests and findable at the target
      */
-    public record Image(ImageReference source, ImageReference target, Optional<Digest> digest, List<Digest> manifests, List<Blob> blobs) {
+    public record Image(ImageReference source, ImageReference target, Optional<Digest> digest, List<Digest> manifests, List<Blob> blobs,
+                        List<Attached> artifacts) {
         public Image {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(target, "target");
             digest = digest == null ? Optional.empty() : digest;
             manifests = List.copyOf(manifests);
             blobs = List.copyOf(blobs);
+            artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
+        }
+
+        /** An image without artifacts. */
+        public Image(ImageReference source, ImageReference target, Optional<Digest> digest, List<Digest> manifests, List<Blob> blobs) {
+            this(source, target, digest, manifests, blobs, List.of());
         }
 
         public boolean present() {
@@ -117,7 +155,7 @@ public final class Receipt {
     public static Receipt create(UUID id, Instant created, String toolVersion, Target target, List<UUID> bundles, List<Image> images) {
         Instant t = created.truncatedTo(ChronoUnit.SECONDS);
         ObjectNode root = JsonNodeFactory.instance.objectNode();
-        root.put("receiptVersion", VERSION);
+        root.put("receiptVersion", images.stream().anyMatch(i -> !i.artifacts().isEmpty()) ? VERSION : OLDEST_VERSION);
         root.put("receiptId", id.toString());
         root.put("created", DateTimeFormatter.ISO_INSTANT.format(t));
         ObjectNode tool = root.putObject("tool");
@@ -143,6 +181,7 @@ public final class Receipt {
                 x.put("digest", b.digest().toString());
                 x.put("size", b.size());
             }
+            writeArtifacts(o, i.artifacts());
         }
         byte[] bytes = Json.write(root);
         return parse(bytes, "receipt being written");
@@ -156,8 +195,9 @@ public final class Receipt {
         JsonNode root = Json.parse(bytes, where, MAX_BYTES);
         JsonFields.requireObject(root, where, TOP_KEYS, TOP_KEYS);
         JsonNode v = root.get("receiptVersion");
-        if (!v.isInt() || v.intValue() != VERSION) {
-            throw new InvalidContentException(where + " has receiptVersion " + v + "; this Airlock reads receipt version " + VERSION);
+        if (!v.isInt() || v.intValue() < OLDEST_VERSION || v.intValue() > VERSION) {
+            throw new InvalidContentException(where + " has receiptVersion " + v + "; this Airlock reads receipt versions " + OLDEST_VERSION
+                    + " to " + VERSION + (v.isInt() && v.intValue() > VERSION ? ": use a newer Airlock to read it" : ""));
         }
         UUID id = uuid(JsonFields.text(root, "receiptId", where), where + " receiptId");
         Instant created;
@@ -181,13 +221,13 @@ public final class Receipt {
         List<Image> images = new ArrayList<>();
         JsonNode ia = JsonFields.array(root, "images", where);
         for (int i = 0; i < ia.size(); i++) {
-            images.add(image(ia.get(i), where + " images[" + i + "]"));
+            images.add(image(ia.get(i), where + " images[" + i + "]", v.intValue()));
         }
         return new Receipt(id, created, JsonFields.text(tool, "name", where + " tool"), JsonFields.text(tool, "version", where + " tool"), target, bundles,
                 images, bytes.clone());
     }
 
-    private static Image image(JsonNode o, String w) {
+    private static Image image(JsonNode o, String w, int version) {
         JsonFields.requireObject(o, w, IMAGE_KEYS, IMAGE_REQUIRED);
         ImageReference source = reference(JsonFields.text(o, "source", w), w + " source");
         ImageReference target = reference(JsonFields.text(o, "target", w), w + " target");
@@ -226,7 +266,63 @@ public final class Receipt {
         if (digest.isPresent() && !manifests.contains(digest.get())) {
             throw new InvalidContentException(w + " digest " + digest.get() + " is not among its manifests");
         }
-        return new Image(source, target, digest, new ArrayList<>(manifests), new ArrayList<>(blobs.values()));
+        List<Attached> artifacts = parseArtifacts(o, w, version, manifests);
+        return new Image(source, target, digest, new ArrayList<>(manifests), new ArrayList<>(blobs.values()), artifacts);
+    }
+
+    /** An image's {@code artifacts}, only when there are some. */
+    private static void writeArtifacts(ObjectNode image, List<Attached> artifacts) {
+        if (artifacts.isEmpty()) {
+            return;
+        }
+        ArrayNode aa = image.putArray("artifacts");
+        for (Attached a : artifacts) {
+            ObjectNode x = aa.addObject();
+            x.put("subject", a.subject().toString());
+            x.put("digest", a.digest().toString());
+            x.put("foundBy", a.foundBy());
+        }
+    }
+
+    /**
+     * An image's {@code artifacts} (version 2): each once per subject, subject and digest among
+     * the image's manifests, {@code foundBy} one of the three ways, a cosign tag naming its subject.
+     */
+    private static List<Attached> parseArtifacts(JsonNode o, String w, int version, Set<Digest> manifests) {
+        if (!o.has("artifacts")) {
+            return List.of();
+        }
+        if (version < 2) {
+            throw new InvalidContentException(w + " has 'artifacts', which receipt version " + version + " does not have");
+        }
+        JsonNode aa = JsonFields.array(o, "artifacts", w);
+        if (aa.isEmpty()) {
+            throw new InvalidContentException(w + " has an empty 'artifacts' (written only when there are some)");
+        }
+        Set<String> seen = new LinkedHashSet<>();
+        List<Attached> out = new ArrayList<>();
+        for (int k = 0; k < aa.size(); k++) {
+            String aw = w + " artifacts[" + k + "]";
+            JsonNode a = aa.get(k);
+            JsonFields.requireObject(a, aw, ARTIFACT_KEYS, ARTIFACT_KEYS);
+            Digest subject = digest(JsonFields.text(a, "subject", aw), aw + " subject");
+            Digest d = digest(JsonFields.text(a, "digest", aw), aw + " digest");
+            String foundBy = JsonFields.text(a, "foundBy", aw);
+            if (!foundBy.equals("referrers-api") && !foundBy.equals("referrers-tag")
+                    && !foundBy.equals("cosign-tag:sha256-" + subject.hex() + ".sig") && !foundBy.equals("cosign-tag:sha256-" + subject.hex() + ".att")
+                    && !foundBy.equals("cosign-tag:sha256-" + subject.hex() + ".sbom")) {
+                throw new InvalidContentException(aw + " has foundBy '" + printable(foundBy)
+                        + "' (expected referrers-api, referrers-tag or a cosign tag naming its subject)");
+            }
+            if (!manifests.contains(subject) || !manifests.contains(d)) {
+                throw new InvalidContentException(aw + ": its subject and its digest must be among the image's manifests");
+            }
+            if (!seen.add(subject + " " + d)) {
+                throw new InvalidContentException(aw + " lists " + d + " twice for subject " + subject);
+            }
+            out.add(new Attached(subject, d, foundBy));
+        }
+        return out;
     }
 
     private static ImageReference reference(String s, String w) {

@@ -105,4 +105,56 @@ class BundleDeltaGraphTest {
         assertEquals(ExitCodes.VERIFICATION, e.exitCode());
         assertTrue(e.getMessage().contains("which its graph does not reference"), e.getMessage());
     }
+
+    /** An OCI 1.1 SBOM referrer of {@code subject}: the empty config, one layer of its own. */
+    private static Descriptor sbom(TestContent c, Descriptor empty, Descriptor subject, String name) {
+        Descriptor layer = c.add(MediaType.of("application/spdx+json"), ("{\"name\":\"" + name + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        com.fasterxml.jackson.databind.node.ObjectNode o = dev.airlock.model.Json.mapper().createObjectNode();
+        o.put("schemaVersion", 2);
+        o.put("mediaType", MediaType.OCI_MANIFEST.value());
+        o.put("artifactType", "application/spdx+json");
+        o.set("config", TestContent.desc(empty));
+        o.putArray("layers").add(TestContent.desc(layer));
+        o.set("subject", TestContent.desc(subject));
+        return c.add(MediaType.OCI_MANIFEST, dev.airlock.model.Json.write(o));
+    }
+
+    /**
+     * A delta for an image the target holds (its top required) with a held SBOM (required) and a
+     * new one (carried, its empty config required): written, verified, both listed; without the
+     * held one among requires it is refused.
+     */
+    @Test
+    void aNewArtifactOnAnImageTheTargetHoldsIsCarriedBesideARequiredOne() {
+        TestContent c = new TestContent(21);
+        Descriptor layer = c.layer(MediaType.OCI_LAYER_GZIP, 200);
+        Descriptor top = c.manifest(MediaType.OCI_MANIFEST, c.config(MediaType.OCI_CONFIG, Platform.parse("linux/amd64"), List.of(layer)), List.of(layer));
+        Descriptor empty = c.add(MediaType.OCI_EMPTY, "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Descriptor held = sbom(c, empty, top, "held");
+        Descriptor fresh = sbom(c, empty, top, "fresh");
+        // carried: the new SBOM's layer and manifest (the last two blobs added)
+        List<Descriptor> carried = c.order().subList(c.order().size() - 2, c.order().size());
+        BundleImage img = new BundleImage(ImageReference.parse("example.org/a:1"), top, List.of(Platform.parse("linux/amd64")), java.util.Optional.empty(),
+                List.of(new BundleArtifact(top.digest(), held.digest(), MediaType.OCI_MANIFEST, "application/spdx+json", "referrers-tag", false),
+                        new BundleArtifact(top.digest(), fresh.digest(), MediaType.OCI_MANIFEST, "application/spdx+json", "referrers-tag", false)));
+        Set<Digest> graph = Set.of(fresh.digest(), carried.get(0).digest());
+        List<BundleManifest.Required> requires = new java.util.ArrayList<>(List.of(
+                new BundleManifest.Required(top.digest(), top.size(), top.mediaType(), List.of(0), List.of("m/a")),
+                new BundleManifest.Required(held.digest(), held.size(), held.mediaType(), List.of(0), List.of("m/a")),
+                new BundleManifest.Required(empty.digest(), empty.size(), empty.mediaType(), List.of(0), List.of("m/a"))));
+        List<Descriptor> files = carried;
+        java.util.function.Function<List<BundleManifest.Required>, Path> write = r -> {
+            Path out = tmp.resolve("a-" + UUID.randomUUID() + ".tar");
+            BundleWriter.write(out, List.of(img), files, d -> new ByteArrayInputStream(c.bytes.get(d.digest())),
+                    WriteOptions.defaults().withImageGraphs(List.of(graph)), ProgressListener.NONE,
+                    new BundleWriter.Delta(r, List.of(new BundleManifest.BasedOn(UUID.randomUUID(), Digest.sha256(new byte[1])))));
+            return out;
+        };
+        VerifyResult v = BundleVerifier.verify(write.apply(requires), TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
+        assertEquals(2, v.manifest().images().get(0).artifacts().size());
+        assertEquals(2, v.manifest().files().stream().filter(BundleManifest.FileEntry::isBlob).count());
+        requires.remove(1);
+        AirlockException e = assertThrows(AirlockException.class, () -> write.apply(requires));
+        assertTrue(e.getMessage().contains("artifact " + held.digest() + " is not among the bundle's files"), e.getMessage());
+    }
 }

@@ -101,7 +101,7 @@ class BundleFormatDocTest {
         refused(json.replace("{\"formatVersion\":2,", "{\"formatVersion\":4,"), "has formatVersion 4; this Airlock reads formats 1 to 3: use a newer Airlock");
         // an artifact whose subject is not in the bundle
         String subject = c.images.get(0).artifacts().get(0).subject().toString();
-        refused(json.replace("\"subject\":\"" + subject + "\"", "\"subject\":\"sha256:" + "0".repeat(64) + "\""), "which is not in the bundle");
+        refused(json.replace("\"subject\":\"" + subject + "\"", "\"subject\":\"sha256:" + "0".repeat(64) + "\""), "which is neither in the bundle nor required by it");
         // an artifact that is not one of the image's files
         String artifact = c.images.get(0).artifacts().get(0).digest().toString();
         refused(json.replace("\"digest\":\"" + artifact + "\"", "\"digest\":\"sha256:" + "1".repeat(64) + "\""), "is not among the bundle's files");

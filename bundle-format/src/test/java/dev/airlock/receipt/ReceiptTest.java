@@ -57,7 +57,9 @@ class ReceiptTest {
         String ok = new String(sample().bytes(), StandardCharsets.UTF_8);
         return Stream.of(
                 Arguments.of("duplicate key", ok.replace("{\"receiptVersion\":1,", "{\"receiptVersion\":1,\"receiptVersion\":1,"), "duplicate"),
-                Arguments.of("newer version", ok.replace("\"receiptVersion\":1", "\"receiptVersion\":2"), "receiptVersion 2"),
+                Arguments.of("newer version", ok.replace("\"receiptVersion\":1", "\"receiptVersion\":3"), "receiptVersion 3; this Airlock reads receipt versions 1 to 2: use a newer Airlock"),
+                Arguments.of("artifacts in version 1", ok.replace("\"blobs\":[{", "\"artifacts\":[{\"subject\":\"" + M + "\",\"digest\":\"" + M
+                        + "\",\"foundBy\":\"referrers-tag\"}],\"blobs\":[{"), "which receipt version 1 does not have"),
                 Arguments.of("unknown field", ok.replace("\"bundles\":", "\"extra\":0,\"bundles\":"), "unknown field 'extra'"),
                 Arguments.of("trailing data", ok + "{}", "trailing"),
                 Arguments.of("absent with a digest", ok.replace("\"present\":false", "\"present\":false,\"digest\":\"" + M + "\""), "absent but has a digest"),
@@ -74,6 +76,28 @@ class ReceiptTest {
         assertEquals(ExitCodes.VERIFICATION, e.exitCode());
         assertTrue(e.getMessage().startsWith("receipt r"), e.getMessage());
         assertTrue(e.getMessage().toLowerCase().contains(expected.toLowerCase()), e.getMessage());
+    }
+
+    @Test
+    void version2RecordsArtifactsAndRefusesOnesItCannotStandBehind() {
+        Digest sig = Digest.sha256("s".getBytes(StandardCharsets.UTF_8));
+        String tag = "cosign-tag:sha256-" + M.hex() + ".sig";
+        Receipt r = Receipt.create(UUID.fromString("00000000-0000-4000-8000-000000000004"), Instant.parse("2026-12-01T00:00:00Z"), "test",
+                new Receipt.Target("reg.local:5000", "mirror"), List.of(),
+                List.of(new Receipt.Image(ImageReference.parse("example.org/a:1"), ImageReference.parse("reg.local:5000/mirror/a:1"),
+                        Optional.of(M), List.of(M, sig), List.of(new Receipt.Blob(B, 1)), List.of(new Receipt.Attached(M, sig, tag)))));
+        String ok = new String(r.bytes(), StandardCharsets.UTF_8);
+        assertTrue(ok.startsWith("{\"receiptVersion\":2,"), ok);
+        assertEquals(List.of(new Receipt.Attached(M, sig, tag)), Receipt.parse(r.bytes(), "receipt r").images().get(0).artifacts());
+        for (String[] bad : new String[][] {
+                {ok.replace(tag, "cosign-tag:sha256-" + sig.hex() + ".sig"), "cosign tag naming its subject"},
+                {ok.replace("\"manifests\":[\"" + M + "\",\"" + sig + "\"]", "\"manifests\":[\"" + M + "\"]"), "must be among the image's manifests"},
+                {ok.replace("\"artifacts\":[{", "\"artifacts\":[{\"subject\":\"" + M + "\",\"digest\":\"" + sig + "\",\"foundBy\":\"" + tag + "\"},{"), "twice"},
+                {ok.replace("\"foundBy\":\"" + tag + "\"", "\"foundBy\":\"guessed\""), "expected referrers-api"}}) {
+            AirlockException e = assertThrows(AirlockException.class, () -> Receipt.parse(bad[0].getBytes(StandardCharsets.UTF_8), "receipt r"));
+            assertEquals(ExitCodes.VERIFICATION, e.exitCode());
+            assertTrue(e.getMessage().startsWith("receipt r") && e.getMessage().contains(bad[1]), e.getMessage());
+        }
     }
 
     @Test

@@ -62,12 +62,27 @@ public final class Airlock implements Runnable {
     }
 
     public static void main(String[] args) {
+        commonPoolOfTwo();
         PrintWriter out = new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8), true);
         int code = run(out, err, args);
         out.flush();
         err.flush();
         System.exit(code);
+    }
+
+    /**
+     * With one or two CPUs the common pool has parallelism 1, and CompletableFuture then starts a
+     * new thread for every asynchronous step: java.net.http completes every {@code sendAsync}
+     * response that way, so each registry request cost a thread start (804 threads for a receipt of
+     * 100 images, JFR jdk.ThreadStart). A parallelism of 2 keeps them on the pool. Set before
+     * anything touches CompletableFuture; a value given with -D is kept.
+     */
+    private static void commonPoolOfTwo() {
+        String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+        if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() <= 2) {
+            System.setProperty(key, "2");
+        }
     }
 
     /** Runs the command line without exiting the JVM; returns the exit code (see {@code ExitCodes}). */

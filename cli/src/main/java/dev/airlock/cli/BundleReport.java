@@ -111,6 +111,9 @@ public record BundleReport(boolean ok, Path bundle, String bundleId, String crea
                 Set<String> signers = new TreeSet<>();
                 if (content.isPresent()) {
                     for (BundleArtifact a : e.getValue()) {
+                        if (content.get() instanceof BundleArchive ba && ba.manifest().blob(a.digest()).isEmpty()) {
+                            continue; // a delta relies on it at the target: not in the bundle to read
+                        }
                         RawManifest m = content.get().fetchManifest(img.source().repository(), a.digest().toString());
                         CosignSignature.signers(m).ifPresent(signers::addAll);
                     }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 /** {@code airlock receipt}: what a registry verifiably holds of a list of images, signed. Options → {@link ReceiptMaker}. */
 @Command(name = "receipt", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Write a receipt of what a registry holds now for these images (mapped like 'airlock import --to'): each tag "
-                + "resolved there, every manifest fetched by digest, every blob checked with a HEAD. Tags that do not exist are "
+                + "resolved there, every manifest fetched by digest (the blobs they reference are there with them), every attached "
+                + "signature, attestation or SBOM found as the registry lists it. Tags that do not exist are "
                 + "listed as absent. Give it to 'airlock export --since' to ship only what the registry lacks."},
         footerHeading = "%nExamples:%n",
         footer = {"  airlock receipt --from registry.internal:5000/mirror -f k3s-images.txt -o site-a.receipt --sign-key site-a.key",
@@ -81,7 +82,7 @@ public final class ReceiptCommand implements Callable<Integer> {
         Receipt r;
         RegistryOptions options = registry.toOptions();
         TransportOptions transport = options.transport();
-        // every parallel HEAD holds one request slot
+        // every image planned in parallel holds one request slot
         options = options.withTransport(transport.withMaxConcurrentRequests(Math.max(transport.maxConcurrentRequests(), jobs.jobs() + 2)));
         try (RegistryStore target = RegistryStore.open(mapping.registry(), options);
              ProgressRenderer p = progress.start()) {
@@ -92,7 +93,7 @@ public final class ReceiptCommand implements Callable<Integer> {
         long present = r.images().stream().filter(Receipt.Image::present).count();
         out.println("receipt " + output + ": " + present + " of " + r.images().size() + " image(s) present at " + mapping + ", "
                 + r.images().stream().mapToInt(i -> i.manifests().size()).sum() + " manifests, "
-                + r.images().stream().mapToInt(i -> i.blobs().size()).sum() + " blobs checked, " + (signer.isPresent() ? "signed" : "unsigned"));
+                + r.images().stream().mapToInt(i -> i.blobs().size()).sum() + " blobs, " + (signer.isPresent() ? "signed" : "unsigned"));
         r.images().stream().filter(i -> !i.present()).forEach(i -> out.println("  absent  " + i.target()));
         return 0;
     }

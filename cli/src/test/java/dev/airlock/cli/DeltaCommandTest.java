@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.error.ExitCodes;
 import dev.airlock.model.Digest;
-import dev.airlock.model.Json;
 import dev.airlock.model.RawManifest;
 import dev.airlock.receipt.Receipt;
 import dev.airlock.receipt.ReceiptFiles;
@@ -35,8 +34,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -168,7 +165,7 @@ class DeltaCommandTest {
                 }
             }
         }
-        JsonNode bj = bundleJson(delta);
+        JsonNode bj = BundleJsonFiles.bundleJson(delta);
         assertEquals(2, bj.get("formatVersion").intValue());
         Map<Digest, Long> carried = new LinkedHashMap<>();
         for (JsonNode f : bj.get("files")) {
@@ -268,7 +265,7 @@ class DeltaCommandTest {
         CliRun e = export(none, refsAfter, "--since", receipt1.toString(), "--since", receipt2.toString(), "--trust", site.publicKey().toString());
         assertEquals(0, e.code(), e.err());
         assertEquals(refsAfter.size(), e.out().lines().filter(l -> l.contains("already present")).count(), e.out());
-        JsonNode bj = bundleJson(none);
+        JsonNode bj = BundleJsonFiles.bundleJson(none);
         assertEquals(2, bj.get("files").size(), "only oci-layout and index.json");
         assertEquals(refsAfter.size(), bj.get("requires").size(), "only the tops");
         assertEquals(2, bj.get("basedOn").size());
@@ -343,7 +340,7 @@ class DeltaCommandTest {
         assertEquals(ExitCodes.USAGE, none.code(), none.err());
         CliRun ok = export(tmp.resolve("y.tar"), refsAfter, "--since", unsigned.toString(), "--allow-unsigned-receipt");
         assertEquals(0, ok.code(), ok.err());
-        assertEquals(carried(delta), carried(tmp.resolve("y.tar")));
+        assertEquals(BundleJsonFiles.carried(delta), BundleJsonFiles.carried(tmp.resolve("y.tar")));
     }
 
     @Test
@@ -360,7 +357,7 @@ class DeltaCommandTest {
         Path d2 = tmp.resolve("delta-skopeo.tar");
         CliRun e = export(d2, refsAfter, "--since", r.toString(), "--allow-unsigned-receipt");
         assertEquals(0, e.code(), e.err());
-        assertEquals(carried(delta), carried(d2));
+        assertEquals(BundleJsonFiles.carried(delta), BundleJsonFiles.carried(d2));
         assertEquals(requiredDigests(delta), requiredDigests(d2));
     }
 
@@ -401,29 +398,11 @@ class DeltaCommandTest {
         return ReceiptFiles.read(receipt, TrustPolicy.allowUnsignedOnly()).receipt().id().toString();
     }
 
-    private static JsonNode bundleJson(Path bundle) throws IOException {
-        try (TarArchiveInputStream in = new TarArchiveInputStream(Files.newInputStream(bundle))) {
-            TarArchiveEntry e;
-            while ((e = in.getNextEntry()) != null) {
-                if (e.getName().equals("airlock/bundle.json")) {
-                    return Json.parse(in.readAllBytes(), "bundle.json");
-                }
-            }
-        }
-        throw new AssertionError("no bundle.json in " + bundle);
-    }
 
-    private static Set<String> carried(Path bundle) throws IOException {
-        Set<String> out = new TreeSet<>();
-        for (JsonNode f : bundleJson(bundle).get("files")) {
-            out.add(f.get("path").asText() + " " + f.get("size").asText() + " " + f.path("images"));
-        }
-        return out;
-    }
 
     private static Set<String> requiredDigests(Path bundle) throws IOException {
         Set<String> out = new TreeSet<>();
-        for (JsonNode f : bundleJson(bundle).get("requires")) {
+        for (JsonNode f : BundleJsonFiles.bundleJson(bundle).get("requires")) {
             out.add(f.get("digest").asText() + " " + f.get("images"));
         }
         return out;

@@ -53,11 +53,14 @@ final class ArtifactFinder {
 
     private final ReferrerOptions options;
     private final ExecutorService pool;
+    /** Digests a delta relies on at the target: an artifact among them is listed, its graph is not planned. */
+    private final Set<Digest> external;
     private final Map<String, Set<String>> tags = new ConcurrentHashMap<>();
 
-    ArtifactFinder(ReferrerOptions options, ExecutorService pool) {
+    ArtifactFinder(ReferrerOptions options, ExecutorService pool, Set<Digest> external) {
         this.options = options;
         this.pool = pool;
+        this.external = external;
     }
 
     /** True when this source can have artifacts. */
@@ -98,7 +101,9 @@ final class ArtifactFinder {
                     boolean lost = dropped.isPresent() && art.subject().equals(dropped.get());
                     Artifact kept = new Artifact(art.subject(), art.manifest(), art.foundBy(), lost);
                     try {
-                        addGraph(src, art.manifest(), manifests, blobs);
+                        if (!external.contains(art.digest())) {
+                            addGraph(src, art.manifest(), manifests, blobs);
+                        }
                     } catch (AirlockException e) {
                         warn(src, art.subject(), art.digest().toString(), art.foundBy(), e, warnings);
                         continue;
@@ -119,17 +124,23 @@ final class ArtifactFinder {
         return new Found(artifacts, new ArrayList<>(manifests.values()), new ArrayList<>(blobs.values()), warnings);
     }
 
-    /** An artifact's blobs, and for an artifact index its child manifests (children first). */
-    private static void addGraph(SourceImage src, RawManifest m, Map<Digest, RawManifest> manifests, Map<Digest, Descriptor> blobs) {
+    /**
+     * An artifact's blobs, and for an artifact index its child manifests (children first); what
+     * is external (a delta relies on it at the target) is neither read nor planned.
+     */
+    private void addGraph(SourceImage src, RawManifest m, Map<Digest, RawManifest> manifests, Map<Digest, Descriptor> blobs) {
         if (m.view() instanceof ImageManifest im) {
-            im.blobs().forEach(b -> blobs.putIfAbsent(b.digest(), b));
+            im.blobs().stream().filter(b -> !external.contains(b.digest())).forEach(b -> blobs.putIfAbsent(b.digest(), b));
         } else if (m.view() instanceof ImageIndex idx) {
             for (Descriptor e : idx.manifests()) {
+                if (external.contains(e.digest())) {
+                    continue;
+                }
                 RawManifest child = src.store().fetchManifest(src.repository(), e.digest().toString());
                 if (!(child.view() instanceof ImageManifest cm)) {
                     throw new VerificationException("artifact index " + m.digest() + " lists another index " + e.digest());
                 }
-                cm.blobs().forEach(b -> blobs.putIfAbsent(b.digest(), b));
+                cm.blobs().stream().filter(b -> !external.contains(b.digest())).forEach(b -> blobs.putIfAbsent(b.digest(), b));
                 manifests.putIfAbsent(child.digest(), child);
             }
         }

@@ -84,7 +84,7 @@ public final class GraphPlanner {
         ExecutorService finding = Executors.newFixedThreadPool(Math.max(1, jobs), Workers.named("referrers"));
         try {
             List<Future<ImagePlan>> futures = new ArrayList<>();
-            ArtifactFinder finder = new ArtifactFinder(referrers, finding);
+            ArtifactFinder finder = new ArtifactFinder(referrers, finding, external);
             for (SourceImage s : sources) {
                 futures.add(pool.submit(() -> plan(s, finder)));
             }
@@ -114,10 +114,21 @@ public final class GraphPlanner {
         }
         ExecutorService finding = Executors.newFixedThreadPool(4, Workers.named("referrers"));
         try {
-            return plan(src, new ArtifactFinder(referrers, finding));
+            return plan(src, new ArtifactFinder(referrers, finding, external));
         } finally {
             finding.shutdownNow();
         }
+    }
+
+    /**
+     * Plans one image, its attached artifacts looked for on {@code finding}: a pool the caller
+     * shares between the images it plans in parallel (never the pool this runs on) and shuts down.
+     */
+    public ImagePlan planSharing(SourceImage src, ExecutorService finding) {
+        if (!referrers.enabled() || !ArtifactFinder.applies(src.store())) {
+            return plan(src, null);
+        }
+        return plan(src, new ArtifactFinder(referrers, finding, external));
     }
 
     private ImagePlan plan(SourceImage src, ArtifactFinder finder) {
@@ -139,8 +150,15 @@ public final class GraphPlanner {
         }
         Graph g = new Graph(src);
         if (external.contains(fetched.digest())) {
-            // the whole image is external: its top's bytes (read where the caller pointed) and nothing else
-            return new ImagePlan(src, fetched, Optional.empty(), List.of(), List.of(), List.of(), List.of(fetched.descriptor()));
+            // the whole image is external: its top's bytes (read where the caller pointed) and nothing else,
+            // but what is attached to it (a new signature on an image the target holds) is still looked for
+            if (!finding) {
+                return new ImagePlan(src, fetched, Optional.empty(), List.of(), List.of(), List.of(), List.of(fetched.descriptor()));
+            }
+            List<Digest> children = fetched.view() instanceof ImageIndex idx ? idx.manifests().stream().map(Descriptor::digest).toList() : List.of();
+            ArtifactFinder.Found found = finder.finish(src, first, children, Set.of(fetched.digest()), src.rewrittenFrom());
+            return new ImagePlan(src, fetched, Optional.empty(), found.manifests(), found.blobs(), List.of(), found.artifacts(), found.warnings(),
+                    List.of(fetched.descriptor()));
         }
         RawManifest top = g.walk(fetched, Optional.empty(), 0);
         if (top == null) {

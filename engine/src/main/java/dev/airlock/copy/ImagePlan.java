@@ -24,8 +24,9 @@ import java.util.Optional;
  * @param required       items of the graph that are external (a delta relies on them at the
  *                       target): neither fetched nor descended into, and not in {@code manifests}
  *                       or {@code blobs}; when the top itself is external, it is the only one and
- *                       {@code manifests} and {@code blobs} are empty ({@code top} then holds the
- *                       bytes read from where the planner was told to find them)
+ *                       {@code manifests} and {@code blobs} hold only what its attached artifacts
+ *                       bring ({@code top} then holds the bytes read from where the planner was
+ *                       told to find them)
  */
 public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> originalDigest,
                         List<RawManifest> manifests, List<Descriptor> blobs, List<Platform> platforms,
@@ -60,7 +61,7 @@ public record ImagePlan(SourceImage source, RawManifest top, Optional<Digest> or
 
     /** True when the top manifest itself is external (the whole image is at the target). */
     public boolean topExternal() {
-        return manifests.isEmpty() && required.stream().anyMatch(d -> d.digest().equals(top.digest()));
+        return required.stream().anyMatch(d -> d.digest().equals(top.digest()));
     }
 
     /** Sum of the sizes of the image's blobs (shared blobs counted once per image). */

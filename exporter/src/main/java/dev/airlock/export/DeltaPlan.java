@@ -1,6 +1,7 @@
 package dev.airlock.export;
 
 import dev.airlock.bundle.BundleManifest;
+import dev.airlock.copy.Artifact;
 import dev.airlock.copy.ImagePlan;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
@@ -29,6 +30,15 @@ import java.util.TreeSet;
  * reaches it through carried manifests. {@link #requires()} is the frontier: each omitted item
  * referenced by a carried manifest, or an image top that is omitted; nothing below an omitted
  * manifest is listed (its digest fixes its whole graph).
+ *
+ * <p>Attached artifacts (signatures, attestations, SBOMs) are manifests of the image like the
+ * others: one the receipts saw in the image's own target repository, with everything it
+ * references, is omitted (a required item, checked at the target before any upload), a new one is
+ * carried with whatever of its blobs the target lacks. Every artifact stays listed with its image,
+ * carried or not, so the importer still writes its cosign tag or its entry in the merged
+ * referrers tag-schema index where the target lacks them (tags are mutable: a receipt never lets a
+ * delta skip them). The subject of an artifact that is neither carried nor on the frontier (a
+ * child manifest below an omitted index) is required too, so the importer checks it is there.
  */
 final class DeltaPlan {
     /** At most this many target repositories are listed per required item (mount sources). */
@@ -98,6 +108,10 @@ final class DeltaPlan {
             Map<Digest, Descriptor> keptBlobs = new LinkedHashMap<>();
             java.util.ArrayDeque<Descriptor> todo = new java.util.ArrayDeque<>();
             todo.add(p.top().descriptor());
+            // the artifacts are roots too: each is carried or required on its own
+            for (Artifact a : p.artifacts()) {
+                todo.add(a.manifest().descriptor());
+            }
             Set<Digest> visited = new HashSet<>();
             while (!todo.isEmpty()) {
                 Descriptor x = todo.pop();
@@ -123,10 +137,12 @@ final class DeltaPlan {
                     keptManifests.add(m);
                 }
             }
+            requireSubjects(p, i, graph, required, requiredBy);
             List<Descriptor> blobs = p.blobs().stream().filter(b -> keptBlobs.containsKey(b.digest())).toList();
             int image = i;
             List<Descriptor> req = required.values().stream().filter(r -> requiredBy.get(r.digest()).contains(image)).toList();
-            d.carried.add(new ImagePlan(p.source(), p.top(), p.originalDigest(), keptManifests, blobs, p.platforms(), req));
+            d.carried.add(new ImagePlan(p.source(), p.top(), p.originalDigest(), keptManifests, blobs, p.platforms(), p.artifacts(),
+                    p.warnings(), req));
             d.graphs.add(graph);
             d.alreadyPresent.add(graph.isEmpty());
         }
@@ -137,6 +153,24 @@ final class DeltaPlan {
                     repos.stream().limit(MAX_REPOSITORIES).toList()));
         }
         return d;
+    }
+
+    /**
+     * The subject of each of the image's artifacts is carried or required: one that is neither (a
+     * child manifest below a required index) becomes a required item of the image.
+     */
+    private static void requireSubjects(ImagePlan p, int image, Set<Digest> graph, Map<Digest, Descriptor> required,
+                                        Map<Digest, TreeSet<Integer>> requiredBy) {
+        Map<Digest, RawManifest> byDigest = new HashMap<>();
+        p.manifests().forEach(m -> byDigest.put(m.digest(), m));
+        for (Artifact a : p.artifacts()) {
+            RawManifest subject = byDigest.get(a.subject());
+            if (a.subjectDropped() || subject == null || graph.contains(a.subject())) {
+                continue;
+            }
+            required.putIfAbsent(a.subject(), subject.descriptor());
+            requiredBy.computeIfAbsent(a.subject(), k -> new TreeSet<>()).add(image);
+        }
     }
 
     private static boolean present(Map<Digest, Long> blobSizes, Descriptor d) {

@@ -253,20 +253,18 @@ public final class Importer {
     /**
      * Plans every image from the bundle (or from the manifests and configs kept while it streamed),
      * with the artifacts bundle.json lists for it. A delta's required items are external: not read,
-     * not descended into. An image whose top is required is planned from the target: its top's
-     * bytes are read back from there by digest (verified), so that its tag can be written.
+     * not descended into. A required manifest whose bytes are needed (an image top, for its tag;
+     * an attached artifact, for its cosign tag or referrers index entry) is read back from the
+     * image's target repository by digest (verified) ({@link TargetBacked}).
      */
     private List<ImagePlan> plan(ImportRequest request, ImageSource bundle, BundleManifest manifest, Set<Digest> external) {
         List<BundleImage> images = manifest.images();
-        ImageSource source = BundleArtifacts.of(bundle, manifest);
         List<SourceImage> sources = new ArrayList<>();
         for (BundleImage img : images) {
-            if (external.contains(img.digest())) {
-                String repo = request.mapping().map(img.source()).repository();
-                sources.add(new SourceImage(img.source(), target, repo, img.digest().toString()));
-            } else {
-                sources.add(new SourceImage(img.source(), source, img.source().repository(), img.digest().toString(), img.originalDigest()));
-            }
+            ImageSource source = external.isEmpty() ? bundle
+                    : new TargetBacked(bundle, target, request.mapping().map(img.source()).repository(), external);
+            sources.add(new SourceImage(img.source(), BundleArtifacts.of(source, manifest), img.source().repository(), img.digest().toString(),
+                    img.originalDigest()));
         }
         List<ImagePlan> plans = new GraphPlanner(List.of(), ReferrerOptions.REQUIRED, external).planAll(sources, request.jobs());
         for (int i = 0; i < images.size(); i++) {

@@ -3,9 +3,9 @@ package dev.airlock.importer;
 import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.GraphPlanner;
 import dev.airlock.copy.ImagePlan;
+import dev.airlock.copy.ReferrerOptions;
 import dev.airlock.copy.SourceImage;
 import dev.airlock.error.AirlockException;
-import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
 import dev.airlock.model.ImageReference;
 import dev.airlock.model.RawManifest;
@@ -15,9 +15,7 @@ import dev.airlock.receipt.Receipt;
 import dev.airlock.store.ImageStore;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -30,8 +28,13 @@ import java.util.concurrent.Future;
  * {@code airlock import --receipt} after an import). For each source reference: map it to the
  * target ({@link TargetMapping}), resolve the tag there (absent: listed as absent), walk the graph
  * with the engine's {@link GraphPlanner} using the target as the source (every manifest fetched by
- * digest and verified, image configs read whole, verified and platform-checked), then HEAD every
- * other blob in parallel: only a blob answering with the descriptor's size is listed. Nothing is assumed from a bundle.
+ * digest and verified, image configs read whole, verified and platform-checked; the artifacts
+ * attached to its manifests found the way the target makes them findable: cosign tags, the
+ * referrers tag-schema index, the referrers API), images in parallel ({@code jobs}). Blobs are
+ * not asked one by one: each is referenced by a manifest read from that repository by digest, and
+ * a registry accepts a manifest only with its blobs present there (Distribution refuses one whose
+ * blobs it lacks; the importer still checks every item a delta relies on before its first upload).
+ * Nothing is assumed from a bundle.
  */
 public final class ReceiptMaker {
     private final ImageStore target;
@@ -49,28 +52,16 @@ public final class ReceiptMaker {
     /** The receipt for {@code sources}, naming {@code bundles} as imported. */
     public Receipt make(List<ImageReference> sources, List<UUID> bundles, String toolVersion) {
         ExecutorService pool = Executors.newFixedThreadPool(jobs, Workers.named("receipt"));
+        // the artifacts of every image are looked for on one pool beside it (a thread pool per image cost 400 thread starts for 100)
+        ExecutorService finding = Executors.newFixedThreadPool(jobs, Workers.named("referrers"));
         try {
             List<Future<Optional<ImagePlan>>> plans = new ArrayList<>();
             for (ImageReference src : sources) {
-                plans.add(pool.submit(() -> plan(src)));
+                plans.add(pool.submit(() -> plan(src, finding)));
             }
             List<Optional<ImagePlan>> planned = new ArrayList<>();
             for (Future<Optional<ImagePlan>> f : plans) {
                 planned.add(Workers.join(f));
-            }
-            // every blob once per repository, HEADed in parallel
-            Map<String, Future<Boolean>> heads = new LinkedHashMap<>();
-            for (Optional<ImagePlan> p : planned) {
-                if (p.isEmpty()) {
-                    continue;
-                }
-                String repo = p.get().source().repository();
-                for (Descriptor b : p.get().blobs()) {
-                    // an image config was read whole by the planner, by digest, verified: it is there
-                    heads.computeIfAbsent(repo + "@" + b.digest(), k -> b.mediaType().isImageConfig()
-                            ? java.util.concurrent.CompletableFuture.completedFuture(true)
-                            : pool.submit(() -> target.blobSize(repo, b.digest()).filter(s -> s == b.size()).isPresent()));
-                }
             }
             List<Receipt.Image> images = new ArrayList<>();
             for (int i = 0; i < sources.size(); i++) {
@@ -81,23 +72,21 @@ public final class ReceiptMaker {
                     images.add(Receipt.Image.absent(src, dst));
                     continue;
                 }
-                String repo = p.get().source().repository();
-                List<Receipt.Blob> blobs = new ArrayList<>();
-                for (Descriptor b : p.get().blobs()) {
-                    if (Workers.join(heads.get(repo + "@" + b.digest()))) {
-                        blobs.add(new Receipt.Blob(b.digest(), b.size()));
-                    } else {
-                        progress.note("warning: " + dst + ": blob " + b.digest() + " is missing at " + target.describe() + " " + repo
-                                + " (or has another size): not listed in the receipt");
-                    }
-                }
+                // every blob is referenced by a manifest read from this repository by digest: the registry
+                // accepted that manifest only with its blobs there (one request per manifest, none per blob)
+                List<Receipt.Blob> blobs = p.get().blobs().stream().map(b -> new Receipt.Blob(b.digest(), b.size())).toList();
                 List<Digest> manifests = p.get().manifests().stream().map(RawManifest::digest).toList();
-                images.add(new Receipt.Image(src, dst, Optional.of(p.get().digest()), manifests, blobs));
+                p.get().warnings().forEach(w -> progress.note("warning: " + w + ": not listed in the receipt"));
+                List<Receipt.Attached> artifacts = p.get().artifacts().stream()
+                        .filter(a -> manifests.contains(a.subject()) && manifests.contains(a.digest()))
+                        .map(a -> new Receipt.Attached(a.subject(), a.digest(), a.foundBy())).distinct().toList();
+                images.add(new Receipt.Image(src, dst, Optional.of(p.get().digest()), manifests, blobs, artifacts));
             }
             return Receipt.create(UUID.randomUUID(), Instant.now(), toolVersion,
                     new Receipt.Target(mapping.registry(), mapping.prefix()), bundles, images);
         } finally {
             pool.shutdownNow();
+            finding.shutdownNow();
         }
     }
 
@@ -105,14 +94,18 @@ public final class ReceiptMaker {
      * The image's graph at the target, or empty when its tag does not exist there, or its graph
      * there is incomplete or damaged (then nothing of it is claimed, with a warning).
      */
-    private Optional<ImagePlan> plan(ImageReference src) {
+    private Optional<ImagePlan> plan(ImageReference src, ExecutorService finding) {
         ImageReference dst = mapping.map(src);
-        Optional<Descriptor> top = target.headManifest(dst.repository(), dst.reference());
-        if (top.isEmpty()) {
-            return Optional.empty();
-        }
         try {
-            return Optional.of(new GraphPlanner(List.of()).plan(new SourceImage(dst, target, dst.repository(), top.get().digest().toString())));
+            // the tag is read once (GET, its bytes hashed): no HEAD before it
+            return Optional.of(new GraphPlanner(List.of(), ReferrerOptions.ALL).planSharing(new SourceImage(dst, target, dst.repository(), dst.reference()), finding));
+        } catch (dev.airlock.error.RegistryException e) {
+            if (e.isNotFound() && target.headManifest(dst.repository(), dst.reference()).isEmpty()) {
+                return Optional.empty(); // the tag does not exist: absent, not an error
+            }
+            progress.note("warning: " + dst + " is at " + target.describe() + " but its graph cannot be read whole (" + e.getMessage()
+                    + "): listed as absent");
+            return Optional.empty();
         } catch (AirlockException e) {
             progress.note("warning: " + dst + " is at " + target.describe() + " but its graph cannot be read whole (" + e.getMessage()
                     + "): listed as absent");
