@@ -134,11 +134,22 @@ public final class BundleManifest {
      * can check the bundle fully can read it, and an older reader refuses what it cannot check.
      */
     static int versionFor(List<BundleImage> images, List<Required> requires, List<BasedOn> basedOn, Optional<BundleVolume> volume) {
-        if (volume.isPresent()) {
+        if (volume.isPresent() || artifactsAtTarget(images, requires)) {
             return 3;
         }
         boolean artifacts = images.stream().anyMatch(i -> !i.artifacts().isEmpty());
         return requires.isEmpty() && basedOn.isEmpty() && !artifacts ? 1 : 2;
+    }
+
+    /**
+     * True when a delta relies on an attached artifact at the target: an artifact, or the subject
+     * of one, is a required item (format 3: a format 2 reader would refuse it as "not in the bundle").
+     */
+    static boolean artifactsAtTarget(List<BundleImage> images, List<Required> requires) {
+        Set<Digest> required = new HashSet<>();
+        requires.forEach(r -> required.add(r.digest()));
+        return images.stream().flatMap(i -> i.artifacts().stream())
+                .anyMatch(a -> required.contains(a.digest()) || (!a.subjectDropped() && required.contains(a.subject())));
     }
 
     private static final Set<String> TOP_KEYS = Set.of("formatVersion", "bundleId", "created", "tool", "images", "files");
@@ -340,8 +351,13 @@ public final class BundleManifest {
             List<Required> requires = parseRequires(root, what, version);
             List<BasedOn> basedOn = parseBasedOn(root, what);
             Optional<BundleVolume> volume = root.has("volume") ? Optional.of(BundleVolumes.parse(root.get("volume"), what)) : Optional.empty();
-            if (version == 3 && volume.isEmpty()) {
-                throw new InvalidContentException(what + " has formatVersion 3 but no 'volume'");
+            boolean atTarget = artifactsAtTarget(images, requires);
+            if (version == 3 && volume.isEmpty() && !atTarget) {
+                throw new InvalidContentException(what + " has formatVersion 3 but neither a 'volume' nor an artifact required at the target");
+            }
+            if (version < 3 && atTarget) {
+                throw new InvalidContentException(what + " has formatVersion " + version
+                        + " but relies on an attached artifact at the target, which needs format 3");
             }
             BundleManifest m = new BundleManifest(id, created, tool, images, files, bytes.clone(), version, requires, basedOn, volume);
             validate(m, what);

@@ -152,6 +152,13 @@ class BundleDeltaGraphTest {
         };
         VerifyResult v = BundleVerifier.verify(write.apply(requires), TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
         assertEquals(2, v.manifest().images().get(0).artifacts().size());
+        // an artifact required at the target is format 3: a format 2 reader refuses it by its version, not by a guess
+        assertEquals(3, v.manifest().formatVersion());
+        String json = new String(v.manifest().bytes(), java.nio.charset.StandardCharsets.UTF_8);
+        AirlockException two = assertThrows(AirlockException.class, () -> BundleManifest.parse(
+                json.replace("{\"formatVersion\":3,", "{\"formatVersion\":2,").getBytes(java.nio.charset.StandardCharsets.UTF_8), "b.tar"));
+        assertTrue(two.getMessage().contains("has formatVersion 2 but relies on an attached artifact at the target, which needs format 3"),
+                two.getMessage());
         assertEquals(2, v.manifest().files().stream().filter(BundleManifest.FileEntry::isBlob).count());
         requires.remove(1);
         AirlockException e = assertThrows(AirlockException.class, () -> write.apply(requires));

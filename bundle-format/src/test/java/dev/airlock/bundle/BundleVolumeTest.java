@@ -135,7 +135,7 @@ class BundleVolumeTest {
                 Arguments.of("a volume that is also a delta", "\"basedOn\":[]", "\"basedOn\":[{\"receiptId\":\"5f0e2b1c-3d4a-4e6f-8a9b-0c1d2e3f4a5b\","
                         + "\"sha256\":\"" + "a".repeat(64) + "\"}]", "a volume is not built against receipts"),
                 Arguments.of("format 2 with a volume", "{\"formatVersion\":3,", "{\"formatVersion\":2,", "volume"),
-                Arguments.of("format 3 without one", null, null, "has formatVersion 3 but no 'volume'"));
+                Arguments.of("format 3 without one", null, null, "has formatVersion 3 but neither a 'volume' nor an artifact required at the target"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -197,6 +197,7 @@ class DeltaReferrersTest {
             }
         }
         JsonNode bj = BundleJsonFiles.bundleJson(delta);
+        assertEquals(3, bj.get("formatVersion").asInt(), "a delta relying on held artifacts is format 3");
         Set<String> carried = new TreeSet<>();
         long carriedBytes = 0;
         for (JsonNode f : bj.get("files")) {
