@@ -216,6 +216,35 @@ class ServeHttpTest {
         assertEquals("10", head.headers().firstValue("Content-Length").orElse(""));
     }
 
+    /**
+     * The first whole read of a blob streams through the verifier; later ones and Range parts of
+     * more than 32 KiB go from the tar through the thread's reused direct buffer, several
+     * buffer-fulls for a 640 KiB layer: every byte must arrive, on every read, from every thread.
+     */
+    @Test
+    void largeBlobsArriveExactOnEveryReadAndInLargeParts() throws Exception {
+        TestImages.Blob b = web.blobs().stream().max(java.util.Comparator.comparingInt(x -> x.bytes().length)).orElseThrow();
+        byte[] all = b.bytes();
+        int n = all.length;
+        assertTrue(n > 2 * 256 * 1024, "the test layer should span several transfer buffers: " + n);
+        String path = "/v2/library/web/blobs/" + b.digest();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> r = send("GET", path);
+            assertEquals(200, r.statusCode());
+            assertArrayEquals(all, r.body(), "read " + i);
+        }
+        assertPart(send("GET", path, "Range", "bytes=1000-" + (n - 1001)), all, 1000, n - 1001);
+        assertPart(send("GET", path, "Range", "bytes=-" + (300 * 1024)), all, n - 300 * 1024, n - 1);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> parallel = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            parallel.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                    .sendAsync(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        for (var f : parallel) {
+            assertArrayEquals(all, f.get().body());
+        }
+    }
+
     static void assertPart(HttpResponse<byte[]> r, byte[] all, int first, int last) {
         assertEquals(206, r.statusCode());
         assertArrayEquals(Arrays.copyOfRange(all, first, last + 1), r.body());
