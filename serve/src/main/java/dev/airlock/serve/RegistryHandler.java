@@ -54,6 +54,7 @@ final class RegistryHandler implements Http1Server.Handler {
     private final Catalog catalog;
     private final Optional<RequestLog> log;
     private final Consumer<String> errors;
+    private final java.util.concurrent.atomic.AtomicLong requests = new java.util.concurrent.atomic.AtomicLong();
 
     RegistryHandler(Catalog catalog, Optional<RequestLog> log, Consumer<String> errors) {
         this.catalog = catalog;
@@ -103,8 +104,14 @@ final class RegistryHandler implements Http1Server.Handler {
         }
     }
 
+    /** Requests received so far (each counted as its handling starts, so one cut by a stop counts too). */
+    long requests() {
+        return requests.get();
+    }
+
     @Override
     public void handle(Http1Server.Request req, Http1Server.Response res) throws IOException {
+        requests.incrementAndGet();
         long t0 = System.nanoTime();
         Reply r = new Reply(req, res);
         try {
