@@ -48,7 +48,8 @@ final class Http1Server implements AutoCloseable {
     private static final int MAX_HEADERS = 100;
     private static final int IDLE_TIMEOUT_MS = 60_000;
     private static final int HEADER_TIMEOUT_MS = 20_000;
-    private static final DateTimeFormatter DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+    /** IMF-fixdate (RFC 9110 5.6.7): a two-digit day, "Wed, 02 Dec 2026 05:27:14 GMT"; RFC_1123_DATE_TIME writes "2 Dec". */
+    static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
 
     /** Handles one request; must call {@link Response#start} exactly once. */
     @FunctionalInterface

@@ -185,7 +185,11 @@ class ServeHttpTest {
             assertEquals(b.digest().toString(), r.headers().firstValue("Docker-Content-Digest").orElse(""));
             assertEquals("bytes", r.headers().firstValue("Accept-Ranges").orElse(""));
             assertEquals("application/octet-stream", r.headers().firstValue("Content-Type").orElse(""));
+            // IMF-fixdate, two-digit day (RFC 9110 5.6.7)
+            String date = r.headers().firstValue("Date").orElse("");
+            assertTrue(date.matches("(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"), date);
         }
+        assertEquals("Wed, 02 Dec 2026 05:07:04 GMT", Http1Server.DATE.format(java.time.ZonedDateTime.of(2026, 12, 2, 5, 7, 4, 0, java.time.ZoneOffset.UTC)));
     }
 
     @Test
