@@ -200,13 +200,17 @@ public final class BundleArchive implements ImageSource {
     }
 
     /**
-     * Writes {@code length} bytes of a blob from {@code offset} to {@code target} with
-     * {@link java.nio.channels.FileChannel#transferTo} (sendfile on Linux: no copy through the heap).
+     * Writes {@code length} bytes of a blob from {@code offset} to {@code target}: positional reads
+     * of the tar into {@code buffer} (a direct buffer the caller owns and reuses), one write per
+     * buffer-full. Not {@code FileChannel.transferTo} (sendfile): a loopback client reading a
+     * socket fed by sendfile copies straight from page-cache pages that are not in any CPU cache;
+     * skopeo spent twice the kernel time per read (39 vs 19 us) and 0.8-1 s more CPU per 1 GiB.
      * Not verified, like {@link #openBlobRange}: for content already verified, or partial reads.
      *
      * @return the bytes written (all of them unless the target failed)
      */
-    public long transferBlob(Digest digest, long offset, long length, java.nio.channels.WritableByteChannel target) throws IOException {
+    public long transferBlob(Digest digest, long offset, long length, java.nio.channels.WritableByteChannel target,
+                             java.nio.ByteBuffer buffer) throws IOException {
         BundleManifest.FileEntry f = head.manifest().blob(digest)
                 .orElseThrow(() -> new RegistryException(where + ": no blob " + digest, 404, List.of("BLOB_UNKNOWN")));
         if (offset < 0 || length < 0 || offset + length > f.size()) {
@@ -219,9 +223,17 @@ public final class BundleArchive implements ImageSource {
         long start = offsets.get(f.sha256()) + offset;
         long done = 0;
         while (done < length) {
-            long n = ch.transferTo(start + done, length - done, target);
+            buffer.clear();
+            if (length - done < buffer.capacity()) {
+                buffer.limit((int) (length - done));
+            }
+            int n = ch.read(buffer, start + done);
             if (n <= 0) {
                 throw new VerificationException(where + ": blob " + digest + " ends early (the file was truncated)");
+            }
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                target.write(buffer);
             }
             done += n;
         }

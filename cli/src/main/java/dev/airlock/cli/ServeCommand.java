@@ -1,5 +1,6 @@
 package dev.airlock.cli;
 
+import dev.airlock.error.ExitCodes;
 import dev.airlock.progress.Sizes;
 import dev.airlock.serve.BundleServer;
 import dev.airlock.serve.ServeRequest;
@@ -16,13 +17,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code airlock serve}: bundles as a read-only registry, served in place until SIGINT/SIGTERM. */
+/** {@code airlock serve}: bundles as a read-only registry, served in place until SIGINT/SIGTERM (then exit 0). */
 @Command(name = "serve", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Serve one or more bundles as a read-only OCI registry (Distribution API v2), straight from the tar: "
                 + "nothing is extracted. At start every bundle's signature and bundle.json are checked (--verify-all also "
                 + "hashes every blob); the same repository:tag with two digests is refused. docker.io/rancher/pause:3.1 is "
                 + "served as rancher/pause:3.1. A .tar.zst bundle is refused: decompress it with 'zstd -d' first. "
-                + "Stops on SIGINT/SIGTERM. Exit code 3 when a bundle fails verification."},
+                + "SIGINT (Ctrl-C) or SIGTERM stops it cleanly: running responses get up to a second, then it prints "
+                + "'stopped after N requests' and exits 0. Exit code 3 when a bundle fails verification."},
         footerHeading = "%nExamples:%n",
         footer = {"  airlock serve images.tar --trust ops.pub.pem",
                 "  docker pull 127.0.0.1:5000/rancher/pause:3.1",
@@ -77,6 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
         try (ProgressRenderer p = progress.start()) {
             server = BundleServer.start(request, p);
         }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(server, out, err), "airlock-serve-stop"));
         for (BundleServer.Image i : server.images()) {
             out.println("  " + i.repository() + (i.reference().contains(":") ? "@" : ":") + i.reference() + " " + i.digest()
                     + (i.platforms().isEmpty() ? "" : " " + String.join(",", i.platforms())));
@@ -85,12 +88,24 @@ public final class ServeCommand implements Callable<Integer> {
                 + ") from " + server.bundleCount() + (server.bundleCount() == 1 ? " bundle" : " bundles") + " on " + server.url()
                 + ", read-only; Ctrl-C stops");
         out.flush();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            out.println("stopped");
-            out.flush();
-        }, "airlock-serve-stop"));
         server.awaitClose();
-        return 0;
+        return ExitCodes.OK;
+    }
+
+    /**
+     * SIGINT/SIGTERM: stop accepting, let running responses finish for up to a second (then cut
+     * them), close the bundles, say so, and exit 0. A stop by signal is this command's normal end:
+     * the JVM would exit with 128 + signal (130/143), which systemd and other supervisors count as
+     * a failure unless told otherwise (SuccessExitStatus=143). Runtime.halt is the one way to set
+     * the status once a signal began the shutdown; serve registers no temporary files, so the only
+     * other hook (TempFiles) has nothing to finish.
+     */
+    private static void stop(BundleServer server, PrintWriter out, PrintWriter err) {
+        server.close();
+        long n = server.requestCount();
+        out.println("stopped after " + n + (n == 1 ? " request" : " requests"));
+        out.flush();
+        err.flush();
+        Runtime.getRuntime().halt(ExitCodes.OK);
     }
 }

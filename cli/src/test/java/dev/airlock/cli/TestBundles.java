@@ -28,7 +28,12 @@ final class TestBundles {
 
     /** A bundle of one 3-platform OCI image, signed with {@code key} (+ cert) unless key is null. */
     static Path write(Path dir, String name, Path key, Path cert) {
-        TestImage image = TestImages.image("app").oci().tag("1.0").platforms("linux/amd64", "linux/arm64", "linux/arm/v7").build();
+        return write(dir, name, key, cert, 16 * 1024);
+    }
+
+    /** The same with layers of {@code layerSize} bytes. */
+    static Path write(Path dir, String name, Path key, Path cert, int layerSize) {
+        TestImage image = TestImages.image("app").oci().tag("1.0").platforms("linux/amd64", "linux/arm64", "linux/arm/v7").layerSize(layerSize).build();
         DirectoryStore store = DirectoryStore.open(dir.resolve("store-" + name));
         image.pushTo(store, REPO);
         ImagePlan plan = new GraphPlanner(List.of()).plan(new SourceImage(ImageReference.parse(REFERENCE), store, REPO, "1.0"));

@@ -27,6 +27,7 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class BundleServer implements AutoCloseable {
     private final Http1Server http;
+    private final RegistryHandler handler;
     private final List<BundleArchive> archives;
     private final Catalog catalog;
     private final Optional<RequestLog> log;
@@ -34,8 +35,10 @@ public final class BundleServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private boolean closed;
 
-    private BundleServer(Http1Server http, List<BundleArchive> archives, Catalog catalog, Optional<RequestLog> log, boolean tls) {
+    private BundleServer(Http1Server http, RegistryHandler handler, List<BundleArchive> archives, Catalog catalog, Optional<RequestLog> log,
+                         boolean tls) {
         this.http = http;
+        this.handler = handler;
         this.archives = archives;
         this.catalog = catalog;
         this.log = log;
@@ -71,15 +74,16 @@ public final class BundleServer implements AutoCloseable {
             InetSocketAddress address = request.listen().resolve();
             Optional<javax.net.ssl.SSLContext> ssl = request.tls().map(ServerTls::context);
             log = RequestLog.open(request.log());
+            RegistryHandler handler = new RegistryHandler(catalog, log, request.errors());
             Http1Server http;
             try {
-                http = new Http1Server(address, ssl, new RegistryHandler(catalog, log, request.errors()));
+                http = new Http1Server(address, ssl, handler);
             } catch (BindException e) {
                 throw new LocalIoException("listening on " + request.listen() + ": " + e.getMessage() + " (is another registry running there?)", e);
             } catch (IOException e) {
                 throw new LocalIoException("listening on " + request.listen() + ": " + e.getMessage(), e);
             }
-            return new BundleServer(http, List.copyOf(archives), catalog, log, request.tls().isPresent());
+            return new BundleServer(http, handler, List.copyOf(archives), catalog, log, request.tls().isPresent());
         } catch (RuntimeException e) {
             log.ifPresent(RequestLog::close);
             archives.forEach(BundleArchive::close);
@@ -125,6 +129,11 @@ public final class BundleServer implements AutoCloseable {
 
     public long blobBytes() {
         return catalog.blobBytes();
+    }
+
+    /** HTTP requests received so far, answered or cut by {@link #close}. */
+    public long requestCount() {
+        return handler.requests();
     }
 
     /** Blocks until {@link #close} has run. */

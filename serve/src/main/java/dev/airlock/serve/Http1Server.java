@@ -40,7 +40,7 @@ import javax.net.ssl.SSLSocket;
  * line that never comes, so every pull paid the client's handshake timeout (10 s), or 1 s with
  * {@code sun.net.httpserver.maxReqTime=1}, its floor. Here the first byte decides: 0x16 (a TLS
  * record) gets the 400 and the connection is closed. Plain connections are {@code SocketChannel}s,
- * so blob bodies can go out with {@code FileChannel.transferTo} (sendfile).
+ * so blob bodies go from the tar to the socket through a direct buffer, never through the heap.
  */
 final class Http1Server implements AutoCloseable {
     static final int MAX_CONNECTIONS = 256;
@@ -48,7 +48,8 @@ final class Http1Server implements AutoCloseable {
     private static final int MAX_HEADERS = 100;
     private static final int IDLE_TIMEOUT_MS = 60_000;
     private static final int HEADER_TIMEOUT_MS = 20_000;
-    private static final DateTimeFormatter DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+    /** IMF-fixdate (RFC 9110 5.6.7): a two-digit day, "Wed, 02 Dec 2026 05:27:14 GMT"; RFC_1123_DATE_TIME writes "2 Dec". */
+    static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
 
     /** Handles one request; must call {@link Response#start} exactly once. */
     @FunctionalInterface
@@ -140,8 +141,8 @@ final class Http1Server implements AutoCloseable {
         }
 
         /**
-         * The connection's channel for zero-copy body writes ({@code FileChannel.transferTo}),
-         * after the headers were flushed; empty over TLS. Count what is written with {@link #wrote}.
+         * The connection's channel for body writes from a direct buffer, after the headers were
+         * flushed; empty over TLS. Count what is written with {@link #wrote}.
          */
         Optional<java.nio.channels.WritableByteChannel> channel() throws IOException {
             if (channel == null || head) {

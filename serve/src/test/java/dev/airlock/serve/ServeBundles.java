@@ -34,10 +34,13 @@ final class ServeBundles {
     record Entry(String source, TestImage image) {
     }
 
-    /** The multi-arch image the client tests pull: amd64, arm64 and arm/v7, Docker-style manifest list. */
+    /**
+     * The multi-arch image the client tests pull: amd64, arm64 and arm/v7, Docker-style manifest
+     * list; layers of 640 KiB, more than two of the server's 256 KiB transfer buffers.
+     */
     static TestImage multiArch() {
         return TestImages.image("web").docker().tag("1.0").platforms("linux/amd64", "linux/arm64/v8", "linux/arm/v7")
-                .baseSeed(7).layerSize(96 * 1024).build();
+                .baseSeed(7).layerSize(640 * 1024).build();
     }
 
     /** An OCI index with an attestation per platform and odd JSON (byte-exactness). */

@@ -185,7 +185,11 @@ class ServeHttpTest {
             assertEquals(b.digest().toString(), r.headers().firstValue("Docker-Content-Digest").orElse(""));
             assertEquals("bytes", r.headers().firstValue("Accept-Ranges").orElse(""));
             assertEquals("application/octet-stream", r.headers().firstValue("Content-Type").orElse(""));
+            // IMF-fixdate, two-digit day (RFC 9110 5.6.7)
+            String date = r.headers().firstValue("Date").orElse("");
+            assertTrue(date.matches("(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"), date);
         }
+        assertEquals("Wed, 02 Dec 2026 05:07:04 GMT", Http1Server.DATE.format(java.time.ZonedDateTime.of(2026, 12, 2, 5, 7, 4, 0, java.time.ZoneOffset.UTC)));
     }
 
     @Test
@@ -214,6 +218,35 @@ class ServeHttpTest {
         HttpResponse<byte[]> head = send("HEAD", path, "Range", "bytes=0-9");
         assertEquals(206, head.statusCode());
         assertEquals("10", head.headers().firstValue("Content-Length").orElse(""));
+    }
+
+    /**
+     * The first whole read of a blob streams through the verifier; later ones and Range parts of
+     * more than 32 KiB go from the tar through the thread's reused direct buffer, several
+     * buffer-fulls for a 640 KiB layer: every byte must arrive, on every read, from every thread.
+     */
+    @Test
+    void largeBlobsArriveExactOnEveryReadAndInLargeParts() throws Exception {
+        TestImages.Blob b = web.blobs().stream().max(java.util.Comparator.comparingInt(x -> x.bytes().length)).orElseThrow();
+        byte[] all = b.bytes();
+        int n = all.length;
+        assertTrue(n > 2 * 256 * 1024, "the test layer should span several transfer buffers: " + n);
+        String path = "/v2/library/web/blobs/" + b.digest();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> r = send("GET", path);
+            assertEquals(200, r.statusCode());
+            assertArrayEquals(all, r.body(), "read " + i);
+        }
+        assertPart(send("GET", path, "Range", "bytes=1000-" + (n - 1001)), all, 1000, n - 1001);
+        assertPart(send("GET", path, "Range", "bytes=-" + (300 * 1024)), all, n - 300 * 1024, n - 1);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> parallel = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            parallel.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                    .sendAsync(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        for (var f : parallel) {
+            assertArrayEquals(all, f.get().body());
+        }
     }
 
     static void assertPart(HttpResponse<byte[]> r, byte[] all, int first, int last) {
