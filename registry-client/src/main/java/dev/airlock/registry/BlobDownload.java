@@ -125,7 +125,7 @@ final class BlobDownload extends dev.airlock.io.BulkInputStream {
                 r.close();
                 continue;
             }
-            if (r.status >= 400 && r.status < 500 && r.status != 408 && r.status != 416 && r.status != 429) {
+            if (r.status != 416 && RegistryHttp.permanentClientError(r.status)) {
                 throw RegistryHttp.failure(action, r);
             }
             ErrorBody eb = r.errorBody();

@@ -174,7 +174,7 @@ final class RangedDownload {
                     return;
                 }
                 if (r.status != 206) {
-                    if (r.status >= 400 && r.status < 500 && r.status != 408 && r.status != 429) {
+                    if (RegistryHttp.permanentClientError(r.status)) {
                         throw RegistryHttp.failure(action, r);
                     }
                     problem = "registry answered " + r.status + r.errorBody().suffix();
@@ -191,7 +191,7 @@ final class RangedDownload {
                     return;
                 }
             } catch (RegistryException e) {
-                if (e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429) {
+                if (RegistryHttp.permanentClientError(e.status())) {
                     throw e;
                 }
                 problem = e.getMessage(); // no answer after the transport's own retries

@@ -416,6 +416,11 @@ final class RegistryHttp implements AutoCloseable {
         return s == 429 || s == 408 || (s >= 500 && s != 501 && s != 505);
     }
 
+    /** A 4xx answer that asking again cannot change (not 408 or 429): thrown as it is. */
+    static boolean permanentClientError(int s) {
+        return s >= 400 && s < 500 && !retryableStatus(s);
+    }
+
     static boolean retryableIo(IOException e) {
         if (e instanceof SSLHandshakeException) {
             return false; // a certificate problem does not heal by retrying
