@@ -235,24 +235,31 @@ public final class Exporter {
 
     private static WriteResult write(List<ImagePlan> plans, Optional<DeltaPlan> delta, List<Descriptor> order, ArrivalGate gate,
                                      ExportRequest request) {
-        List<BundleImage> images = new ArrayList<>();
-        for (ImagePlan p : plans) {
-            images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest(), bundleArtifacts(p)));
-        }
+        List<BundleImage> images = plans.stream().map(Exporter::bundleImage).toList();
         // bundle.json says which images use each blob, so an import can stream a .tar.zst once
-        WriteOptions options = WriteOptions.defaults().withImageGraphs(delta.map(DeltaPlan::graphs)
-                .orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
+        WriteOptions options = writeOptions(request, delta.map(DeltaPlan::graphs).orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
+        ProgressListener exporting = exporting(request.progress());
+        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
+        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting, d);
+    }
+
+
+    /** bundle.json's entry for the image: reference, top, platforms, the digest a platform filter replaced, attached artifacts. */
+    static BundleImage bundleImage(ImagePlan p) {
+        return new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest(), bundleArtifacts(p));
+    }
+
+    /** The writer's options for this request: each image's graph, the signer, compression. */
+    static WriteOptions writeOptions(ExportRequest request, List<? extends java.util.Collection<Digest>> graphs) {
+        WriteOptions options = WriteOptions.defaults().withImageGraphs(graphs);
         if (request.signer().isPresent()) {
             options = options.withSigner(request.signer().get());
         }
         if (request.compress()) {
             options = options.withCompression(true, options.zstdLevel(), options.workers());
         }
-        ProgressListener exporting = exporting(request.progress());
-        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
-        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting, d);
+        return options;
     }
-
 
     /** The writer's progress, shown as the "exporting" phase (the fetch runs underneath it). */
     static ProgressListener exporting(ProgressListener progress) {

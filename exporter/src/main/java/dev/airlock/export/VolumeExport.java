@@ -182,21 +182,15 @@ final class VolumeExport {
                     }
                 }
                 sub.add(new ImagePlan(p.source(), p.top(), p.originalDigest(), p.manifests(), blobs, p.platforms(), p.artifacts(), p.warnings(), req));
-                images.add(new BundleImage(p.source().name(), p.top().descriptor(), p.platforms(), p.originalDigest(), Exporter.bundleArtifacts(p)));
+                images.add(Exporter.bundleImage(p));
             }
             List<BundleManifest.Required> requires = new ArrayList<>();
             for (Descriptor r : required.values()) {
                 requires.add(new BundleManifest.Required(r.digest(), r.size(), r.mediaType(), new ArrayList<>(requiredBy.get(r.digest())), List.of(),
                         home.get(r.digest())));
             }
-            WriteOptions options = WriteOptions.defaults().withImageGraphs(sub.stream().map(ImagePlan::digests).toList())
+            WriteOptions options = Exporter.writeOptions(request, sub.stream().map(ImagePlan::digests).toList())
                     .withIdentity(UUID.randomUUID(), created);
-            if (request.signer().isPresent()) {
-                options = options.withSigner(request.signer().get());
-            }
-            if (request.compress()) {
-                options = options.withCompression(true, options.zstdLevel(), options.workers());
-            }
             out.add(new Spec(k + 1, here, sub, images, Exporter.bundleOrder(sub), requires,
                     new BundleVolume(setId, k + 1, n, standalone, setImages), options, volumeFile(request.output(), k + 1)));
         }
