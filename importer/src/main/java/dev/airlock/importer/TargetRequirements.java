@@ -12,7 +12,9 @@ import dev.airlock.progress.Sizes;
 import dev.airlock.store.ImageStore;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -46,12 +48,54 @@ final class TargetRequirements {
         this.progress = progress;
     }
 
-    /** One required item in one target repository. */
-    private record Need(BundleManifest.Required item, int image, String repository) {
+    /** One required item in one target repository, for one image needing it. */
+    record Need(BundleManifest.Required item, int image, String repository) {
+        /** The lookup at the target this needs: the item in that repository. */
+        String key() {
+            return repository + "@" + item.digest();
+        }
     }
 
-    /** What one check found: present, to mount from {@code from}, or missing. */
-    private record Found(Need need, boolean present, Optional<String> from) {
+    /** What one lookup found: present, to mount from {@code from}, or missing. */
+    record Found(Need need, boolean present, Optional<String> from) {
+    }
+
+    /** Every required item of {@code m} with each image needing it, in that image's target repository. */
+    static List<Need> needs(BundleManifest m, TargetMapping mapping) {
+        List<BundleImage> images = m.images();
+        List<Need> needs = new ArrayList<>();
+        for (BundleManifest.Required r : m.requires()) {
+            for (int i : r.images()) {
+                needs.add(new Need(r, i, mapping.map(images.get(i).source()).repository()));
+            }
+        }
+        return needs;
+    }
+
+    /**
+     * Each distinct item-in-repository of {@code needs} looked up once at the target, {@code jobs}
+     * at a time (manifests by digest, blobs by HEAD with the listed size, else in a repository a
+     * receipt saw them in); by {@link Need#key()}, in the order of {@code needs}, each with the
+     * first need asking it.
+     */
+    static Map<String, Found> lookUp(ImageStore target, List<Need> needs, int jobs) {
+        Map<String, Need> distinct = new LinkedHashMap<>();
+        needs.forEach(n -> distinct.putIfAbsent(n.key(), n));
+        Map<String, Found> found = new LinkedHashMap<>();
+        if (distinct.isEmpty()) {
+            return found;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, distinct.size())), Workers.named("requires"));
+        try {
+            Map<String, Future<Found>> futures = new LinkedHashMap<>();
+            distinct.forEach((k, n) -> futures.put(k, pool.submit(() -> find(target, n))));
+            for (Map.Entry<String, Future<Found>> f : futures.entrySet()) {
+                found.put(f.getKey(), Workers.join(f.getValue()));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return found;
     }
 
     /** Checks (and unless {@code dryRun} mounts); returns the required digests (external to the plan). */
@@ -60,30 +104,7 @@ final class TargetRequirements {
         if (m.requires().isEmpty()) {
             return Set.of();
         }
-        List<BundleImage> images = m.images();
-        List<Need> needs = new ArrayList<>();
-        Set<String> seen = new java.util.HashSet<>();
-        for (BundleManifest.Required r : m.requires()) {
-            for (int i : r.images()) {
-                String repo = mapping.map(images.get(i).source()).repository();
-                if (seen.add(repo + "@" + r.digest())) {
-                    needs.add(new Need(r, i, repo));
-                }
-            }
-        }
-        List<Found> found = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, needs.size()), Workers.named("requires"));
-        try {
-            List<Future<Found>> futures = new ArrayList<>();
-            for (Need n : needs) {
-                futures.add(pool.submit(() -> find(n)));
-            }
-            for (Future<Found> f : futures) {
-                found.add(Workers.join(f));
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        List<Found> found = new ArrayList<>(lookUp(target, needs(m, mapping), jobs).values());
         List<Found> missing = found.stream().filter(f -> !f.present() && f.from().isEmpty()).toList();
         if (!missing.isEmpty()) {
             throw lacks(missing);
@@ -109,7 +130,7 @@ final class TargetRequirements {
         return out;
     }
 
-    private Found find(Need n) {
+    private static Found find(ImageStore target, Need n) {
         BundleManifest.Required r = n.item();
         if (r.mediaType().isManifest()) {
             boolean present = target.headManifest(n.repository(), r.digest().toString()).filter(d -> d.size() == r.size()).isPresent();

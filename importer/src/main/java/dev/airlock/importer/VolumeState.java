@@ -4,7 +4,6 @@ import dev.airlock.bundle.BundleArchive;
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleManifest;
 import dev.airlock.bundle.BundleVolume;
-import dev.airlock.concurrent.Workers;
 import dev.airlock.copy.ImagePlan;
 import dev.airlock.model.Descriptor;
 import dev.airlock.model.Digest;
@@ -15,7 +14,6 @@ import dev.airlock.model.RawManifest;
 import dev.airlock.model.TargetMapping;
 import dev.airlock.progress.ProgressListener;
 import dev.airlock.store.ImageStore;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -26,9 +24,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * What a volume (format 3) finds at the target before anything is uploaded: each item its images
@@ -60,47 +55,22 @@ final class VolumeState {
         BundleManifest m = archive.manifest();
         BundleVolume v = m.volume().orElseThrow();
         List<BundleImage> images = m.images();
-        record Need(BundleManifest.Required item, int image, String repository) {
-        }
-        List<Need> needs = new ArrayList<>();
-        for (BundleManifest.Required r : m.requires()) {
-            for (int i : r.images()) {
-                needs.add(new Need(r, i, mapping.map(images.get(i).source()).repository()));
-            }
-        }
         Set<Digest> required = new LinkedHashSet<>();
         m.requires().forEach(r -> required.add(r.digest()));
         Set<Digest> missing = new HashSet<>();
         Map<Integer, TreeSet<Integer>> waiting = new TreeMap<>();
-        if (!needs.isEmpty()) {
-            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, needs.size())), Workers.named("volume"));
-            try {
-                List<Future<Boolean>> found = new ArrayList<>();
-                for (Need n : needs) {
-                    found.add(pool.submit(() -> present(target, n.repository(), n.item())));
-                }
-                for (int k = 0; k < needs.size(); k++) {
-                    if (!Workers.join(found.get(k))) {
-                        Need n = needs.get(k);
-                        missing.add(n.item().digest());
-                        waiting.computeIfAbsent(n.image(), x -> new TreeSet<>()).add(n.item().volume());
-                    }
-                }
-            } finally {
-                pool.shutdownNow();
+        List<TargetRequirements.Need> needs = TargetRequirements.needs(m, mapping);
+        Map<String, TargetRequirements.Found> found = TargetRequirements.lookUp(target, needs, jobs);
+        for (TargetRequirements.Need n : needs) {
+            if (!found.get(n.key()).present()) {
+                missing.add(n.item().digest());
+                waiting.computeIfAbsent(n.image(), x -> new TreeSet<>()).add(n.item().volume());
             }
         }
         progress.note(archive.describe() + " is " + v.describe() + ": " + (images.size() - waiting.size()) + " of its " + images.size()
                 + " image(s) complete at " + target.describe() + " with it" + (waiting.isEmpty() ? "" : ", " + waiting.size()
                 + " waiting for other volumes"));
         return new VolumeState(Collections.unmodifiableSet(required), missing, waiting);
-    }
-
-    private static boolean present(ImageStore target, String repository, BundleManifest.Required r) {
-        if (r.mediaType().isManifest()) {
-            return target.headManifest(repository, r.digest().toString()).filter(d -> d.size() == r.size()).isPresent();
-        }
-        return target.blobSize(repository, r.digest()).filter(s -> s == r.size()).isPresent();
     }
 
     /** The required digests: external to the plans (not read from this volume). */
