@@ -137,7 +137,7 @@ final class DeltaPlan {
                     keptManifests.add(m);
                 }
             }
-            requireSubjects(p, i, graph, required, requiredBy);
+            requireSubjects(p, byDigest, i, graph, required, requiredBy);
             List<Descriptor> blobs = p.blobs().stream().filter(b -> keptBlobs.containsKey(b.digest())).toList();
             int image = i;
             List<Descriptor> req = required.values().stream().filter(r -> requiredBy.get(r.digest()).contains(image)).toList();
@@ -159,10 +159,8 @@ final class DeltaPlan {
      * The subject of each of the image's artifacts is carried or required: one that is neither (a
      * child manifest below a required index) becomes a required item of the image.
      */
-    private static void requireSubjects(ImagePlan p, int image, Set<Digest> graph, Map<Digest, Descriptor> required,
-                                        Map<Digest, TreeSet<Integer>> requiredBy) {
-        Map<Digest, RawManifest> byDigest = new HashMap<>();
-        p.manifests().forEach(m -> byDigest.put(m.digest(), m));
+    private static void requireSubjects(ImagePlan p, Map<Digest, RawManifest> byDigest, int image, Set<Digest> graph,
+                                        Map<Digest, Descriptor> required, Map<Digest, TreeSet<Integer>> requiredBy) {
         for (Artifact a : p.artifacts()) {
             RawManifest subject = byDigest.get(a.subject());
             if (a.subjectDropped() || subject == null || graph.contains(a.subject())) {
