@@ -90,6 +90,7 @@ if [[ $WARM -eq 0 ]] && sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/nul
 CACHE_NOTE="$([[ $DROP -eq 1 ]] && echo "cold: page cache dropped before every timed run" || echo "warm: page cache not dropped")"
 
 wall() { awk '{ print $1 }' "$1"; }
+rss_mb() { awk '{ printf "%d", $2 / 1024 }' "$1"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # run_timed NAME REP COMMAND...: empties the airlock cache and OUT/NAME, then times COMMAND.
 run_timed() {
@@ -97,8 +98,10 @@ run_timed() {
   rm -rf "$XDG_CACHE_HOME" "$OUT/$name"
   mkdir -p "$OUT/$name"
   [[ $DROP -eq 0 ]] || { sync; echo 3 >/proc/sys/vm/drop_caches; }
-  /usr/bin/time -f '%e' -o "$OUT/t-$name-$rep" "$@" >"$OUT/$name.log" 2>&1 || die "$name failed: $(tail -3 "$OUT/$name.log")"
+  /usr/bin/time -f '%e %M' -o "$OUT/t-$name-$rep" "$@" >"$OUT/$name.log" 2>&1 || die "$name failed: $(tail -3 "$OUT/$name.log")"
   TIMES[$name]+="$(wall "$OUT/t-$name-$rep") "
+  local m; m="$(rss_mb "$OUT/t-$name-$rep")"
+  (( m > ${RSS[$name]:-0} )) && RSS[$name]=$m
   log "rep $rep: $name: $(wall "$OUT/t-$name-$rep") s"
 }
 skopeo_layout() {
@@ -108,7 +111,7 @@ skopeo_layout() {
   done
 }
 
-declare -A TIMES=()
+declare -A TIMES=() RSS=()
 for rep in $(seq 1 "$REPS"); do
   run_timed bundle "$rep" "$AIRLOCK" export -q "${REFS[@]}" -o "$OUT/bundle/set.tar"
   run_timed volumes "$rep" "$AIRLOCK" export -q "${REFS[@]}" -o "$OUT/volumes/set.tar" --volume-size "$VOLUME_SIZE"
@@ -143,6 +146,7 @@ REPORT="$RESULTS/$STAMP-volumes.md"
   echo "| wall, median of $REPS (s) | $B_MED | $V_MED | $S_MED |"
   echo "| runs (s) | ${TIMES[bundle]}| ${TIMES[volumes]}| ${TIMES[skopeo]}|"
   echo "| ratio to one bundle | 1 | **$RATIO** | |"
+  echo "| peak RSS, largest of the runs (MB) | ${RSS[bundle]} | ${RSS[volumes]} | ${RSS[skopeo]} (bash and skopeo) |"
   echo "| bytes written | $BUNDLE_BYTES | $VOL_SUM ($OVER x unique; largest $VOL_MAX) | |"
   echo
   echo "Volumes: ${VOL_LINES%, }. All verified as one set (\`airlock verify vol*.tar\`)."
