@@ -118,7 +118,7 @@ public final class BundleWriter {
     }
 
     /** bundle.json, the entries before the blobs, and the blobs: everything known before a blob is read. */
-    private record Prepared(BundleManifest manifest, Map<String, byte[]> head, Map<Digest, Descriptor> blobs) {
+    record Prepared(BundleManifest manifest, Map<String, byte[]> head, Map<Digest, Descriptor> blobs) {
     }
 
     /**
@@ -153,7 +153,7 @@ public final class BundleWriter {
         return 512 + padded + (size > USTAR_MAX_SIZE ? 1024 : 0);
     }
 
-    private static Prepared prepare(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
+    static Prepared prepare(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, BlobOpener opener,
                                     WriteOptions options, Delta delta, Optional<BundleVolume> volume) {
         if (images.isEmpty()) {
             throw new UsageException("writing bundle " + out + ": no images given");
@@ -271,6 +271,14 @@ public final class BundleWriter {
         }
         moveAtomically(tmp, target);
         TempFiles.release(tmp);
+        Path sumFile = writeChecksumFile(target, fileSha);
+        progress.end();
+        return new WriteResult(target, sumFile, fileSha, fileBytes, manifest);
+    }
+
+    /** Writes {@code BUNDLE.sha256} (sha256sum format) beside {@code target} through a temporary file, then syncs the directory. */
+    static Path writeChecksumFile(Path target, Digest fileSha) {
+        Path dir = target.getParent();
         Path sumFile = dir.resolve(target.getFileName() + ".sha256");
         byte[] line = (fileSha.hex() + "  " + target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8);
         Path sumTmp = TempFiles.register(dir.resolve("." + sumFile.getFileName() + ".tmp-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(6))));
@@ -284,8 +292,7 @@ public final class BundleWriter {
         moveAtomically(sumTmp, sumFile);
         TempFiles.release(sumTmp);
         syncDirectory(dir);
-        progress.end();
-        return new WriteResult(target, sumFile, fileSha, fileBytes, manifest);
+        return sumFile;
     }
 
     /** The OCI {@code index.json}: one descriptor per image, annotated with its full source reference. */
@@ -399,7 +406,7 @@ public final class BundleWriter {
         }
     }
 
-    private static void moveAtomically(Path from, Path to) {
+    static void moveAtomically(Path from, Path to) {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
@@ -409,7 +416,7 @@ public final class BundleWriter {
         }
     }
 
-    private static void syncDirectory(Path dir) {
+    static void syncDirectory(Path dir) {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException | RuntimeException e) {

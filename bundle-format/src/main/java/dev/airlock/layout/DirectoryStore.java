@@ -150,7 +150,7 @@ public final class DirectoryStore implements ImageStore {
         writeFileAtomically(p, file -> {
             // A source that writes the file itself (a registry's ranged requests in parallel) checks
             // size and sha256 before it returns, as a self-verifying stream does at its end.
-            if (content.writeInto(file, n -> { })) {
+            if (content.writeInto(dev.airlock.io.BlobRegion.of(file), n -> { })) {
                 return;
             }
             OutputStream out = java.nio.channels.Channels.newOutputStream(file);

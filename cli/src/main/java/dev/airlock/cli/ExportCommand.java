@@ -3,7 +3,6 @@ package dev.airlock.cli;
 import dev.airlock.sign.TrustPolicy;
 
 import dev.airlock.error.UsageException;
-import dev.airlock.export.CacheDirectory;
 import dev.airlock.export.ExportRequest;
 import dev.airlock.export.ExportResult;
 import dev.airlock.export.ExportResult.ExportedImage;
@@ -35,8 +34,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {"Pull images with every architecture (or only --platform ones) and write one bundle: a tar that is an OCI "
                 + "layout plus airlock/bundle.json, each blob once, digests unchanged, signed when --sign-key is given.",
-                "Every reference is resolved before any layer is downloaded; blobs are cached (--cache) so a re-run "
-                        + "after an interruption fetches only what is missing."},
+                "Every reference is resolved before any layer is downloaded. A .tar bundle is written in place, each blob "
+                        + "fetched straight into it: an interrupted export leaves .NAME.partial and its journal beside the output, "
+                        + "and the same command run again fetches only what is missing. .tar.zst bundles and volumes stage blobs in "
+                        + "the cache directory (--cache) instead."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  airlock export -f k3s-images.txt -o k3s.tar --sign-key ops.key",
@@ -103,7 +104,9 @@ final class ExportCommand implements Callable<Integer> {
             + "are complete in it alone (the output states the extra bytes).")
     boolean standaloneVolumes;
 
-    @Option(names = "--cache", paramLabel = "DIR", description = "Blob cache directory (default: $XDG_CACHE_HOME/airlock/blobs or ~/.cache/airlock/blobs).")
+    @Option(names = "--cache", paramLabel = "DIR", description = "A long-lived blob cache: blobs found there are not fetched again, "
+            + "blobs fetched are added (a second copy on disk). Default for .tar: none. .tar.zst and volumes stage blobs there "
+            + "(default $XDG_CACHE_HOME/airlock/blobs or ~/.cache/airlock/blobs).")
     Path cache;
 
     @Mixin
@@ -135,8 +138,10 @@ final class ExportCommand implements Callable<Integer> {
         Optional<Signer> signer = Optional.ofNullable(signKey).map(k -> Signer.load(k, Optional.ofNullable(signCert)));
         ExportRequest request = ExportRequest.to(output).references(references).imageLists(imageLists)
                 .platforms(platforms.platforms()).jobs(jobs.jobs()).signer(signer).compress(compress != null)
-                .referrers(referrers.options())
-                .cacheDir(cache != null ? cache : CacheDirectory.defaultDirectory());
+                .referrers(referrers.options());
+        if (cache != null) {
+            request = request.cacheDir(cache);
+        }
         if (!since.isEmpty()) {
             if (receiptTrust.isEmpty() && !allowUnsignedReceipt) {
                 throw new UsageException("--since needs --trust KEY_OR_CERT (the secured side's key) or --allow-unsigned-receipt");

@@ -70,15 +70,15 @@ public interface ImageDestination extends AutoCloseable {
         }
 
         /**
-         * Writes the whole content into {@code file} (empty, open for reading and writing) from
-         * position 0 itself, when it has a better way
+         * Writes the whole content into {@code file} (a file of its own, or the blob's slice of a
+         * bundle; readable and writable) from position 0 itself, when it has a better way
          * than one stream from {@link #open} (a registry: several ranged requests at once, each
          * written at its offset), reporting the bytes that arrive to {@code progress}. It returns
          * only when the file holds exactly the blob, size and sha256 checked; a failure throws and
-         * leaves the file to the caller to delete. False, with nothing written, when it has no such
+         * leaves the region to the caller (to delete, or to write again). False, with nothing written, when it has no such
          * way: the destination then reads {@link #open}.
          */
-        default boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws java.io.IOException {
+        default boolean writeInto(dev.airlock.io.BlobRegion file, java.util.function.LongConsumer progress) throws java.io.IOException {
             return false;
         }
 
@@ -96,7 +96,7 @@ public interface ImageDestination extends AutoCloseable {
                 }
 
                 @Override
-                public boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws java.io.IOException {
+                public boolean writeInto(dev.airlock.io.BlobRegion file, java.util.function.LongConsumer progress) throws java.io.IOException {
                     return content.writeInto(file, progress);
                 }
             };

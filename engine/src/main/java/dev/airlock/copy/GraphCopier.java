@@ -421,7 +421,7 @@ public final class GraphCopier {
                 }
 
                 @Override
-                public boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws IOException {
+                public boolean writeInto(dev.airlock.io.BlobRegion file, java.util.function.LongConsumer progress) throws IOException {
                     return from.writeInto(file, report ? n -> {
                         options.progress().bytes(n);
                         progress.accept(n);

@@ -27,7 +27,11 @@ import java.util.Optional;
  *                   stores open until {@link Exporter#export} returns and closes them afterwards
  * @param platforms  platforms to keep; empty keeps all (and every attestation)
  * @param output     the bundle file; {@code .zst} at the end also asks for compression
- * @param cacheDir   the content-addressed blob cache (an OCI layout directory)
+ * @param cacheDir   a long-lived content-addressed blob cache (an OCI layout directory): blobs found
+ *                   there are not fetched, blobs fetched are added to it. Empty: none; a {@code .tar}
+ *                   bundle is then fetched straight into place (an interrupted export resumes from
+ *                   its partial file), and a {@code .tar.zst} bundle or volumes stage their blobs in
+ *                   {@link CacheDirectory#defaultDirectory()}
  * @param jobs       parallel blob transfers
  * @param signer     signs bundle.json; empty writes an unsigned bundle (with a warning)
  * @param compress   zstd-compress the bundle
@@ -38,7 +42,7 @@ import java.util.Optional;
  * @param receiptTrust whose receipt signatures are accepted (checked before planning)
  */
 public record ExportRequest(List<String> references, List<Path> imageLists, List<SourceImage> sources, List<Platform> platforms, Path output,
-                            Path cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress,
+                            Optional<Path> cacheDir, int jobs, Optional<Signer> signer, boolean compress, ProgressListener progress,
                             dev.airlock.copy.ReferrerOptions referrers, List<Path> since, TrustPolicy receiptTrust) {
     public ExportRequest {
         since = List.copyOf(since);
@@ -48,7 +52,7 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
         sources = List.copyOf(sources);
         platforms = List.copyOf(platforms);
         Objects.requireNonNull(output, "output");
-        Objects.requireNonNull(cacheDir, "cacheDir");
+        cacheDir = cacheDir == null ? Optional.empty() : cacheDir;
         Objects.requireNonNull(progress, "progress");
         referrers = referrers == null ? dev.airlock.copy.ReferrerOptions.ALL : referrers;
         signer = signer == null ? Optional.empty() : signer;
@@ -57,9 +61,9 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
         }
     }
 
-    /** A request writing {@code output}: no images yet, all platforms, default cache and jobs, no progress. */
+    /** A request writing {@code output}: no images yet, all platforms, no long-lived cache, default jobs, no progress. */
     public static ExportRequest to(Path output) {
-        return new ExportRequest(List.of(), List.of(), List.of(), List.of(), output, CacheDirectory.defaultDirectory(),
+        return new ExportRequest(List.of(), List.of(), List.of(), List.of(), output, Optional.empty(),
                 CopyOptions.defaultJobs(), Optional.empty(), false, ProgressListener.NONE, dev.airlock.copy.ReferrerOptions.ALL,
                 List.of(), TrustPolicy.allowUnsignedOnly());
     }
@@ -81,7 +85,7 @@ public record ExportRequest(List<String> references, List<Path> imageLists, List
     }
 
     public ExportRequest cacheDir(Path dir) {
-        return new ExportRequest(references, imageLists, sources, platforms, output, dir, jobs, signer, compress, progress, referrers, since, receiptTrust);
+        return new ExportRequest(references, imageLists, sources, platforms, output, Optional.of(dir), jobs, signer, compress, progress, referrers, since, receiptTrust);
     }
 
     public ExportRequest jobs(int n) {

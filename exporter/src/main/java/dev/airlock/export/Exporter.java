@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleWriter;
+import dev.airlock.bundle.PlacedBundle;
 import dev.airlock.bundle.WriteOptions;
 import dev.airlock.bundle.WriteResult;
 import dev.airlock.concurrent.Workers;
@@ -74,7 +75,23 @@ public final class Exporter {
 
     /** Runs the whole export; throws an {@link AirlockException} subclass on failure, leaving no bundle. */
     public ExportResult export(ExportRequest request) {
-        return run(request, (plans, delta, cache, started) -> fetchAndWrite(plans, delta, cache, request, started));
+        return run(request, (plans, delta, started) -> inPlace(request)
+                ? fetchInPlace(plans, delta, request, started)
+                : fetchAndWrite(plans, delta, stagingCache(request), request, started));
+    }
+
+    /**
+     * True when the bundle is written in place ({@link PlacedBundle}: every byte written once): an
+     * uncompressed bundle. A {@code .tar.zst} bundle is a stream, written from blobs staged in a
+     * cache directory.
+     */
+    static boolean inPlace(ExportRequest request) {
+        return !request.compress() && !request.output().getFileName().toString().endsWith(".zst");
+    }
+
+    /** Where blobs are staged for a streamed bundle or for volumes: the given cache, else the default one. */
+    static DirectoryStore stagingCache(ExportRequest request) {
+        return openCache(request.cacheDir().orElseGet(CacheDirectory::defaultDirectory));
     }
 
     /**
@@ -87,13 +104,13 @@ public final class Exporter {
         if (!request.since().isEmpty()) {
             throw new UsageException("--volume-size and --since cannot be combined: a delta is exported as one bundle");
         }
-        return run(request, (plans, delta, cache, started) -> VolumeExport.write(plans, cache, request, volumes, started));
+        return run(request, (plans, delta, started) -> VolumeExport.write(plans, stagingCache(request), request, volumes, started));
     }
 
     /** The part after planning: fetch and write (one bundle, or volumes). */
     @FunctionalInterface
     private interface Writing<T> {
-        T write(List<ImagePlan> plans, Optional<DeltaPlan> delta, DirectoryStore cache, long started);
+        T write(List<ImagePlan> plans, Optional<DeltaPlan> delta, long started);
     }
 
     private <T> T run(ExportRequest request, Writing<T> writing) {
@@ -125,11 +142,10 @@ public final class Exporter {
                 delta = Optional.of(d);
                 plans = d.carried();
             }
-            DirectoryStore cache = openCache(request.cacheDir());
             if (request.signer().isEmpty()) {
                 progress.note("warning: the bundle is not signed (no signer given): importing it will require allowing unsigned bundles");
             }
-            return writing.write(plans, delta, cache, started);
+            return writing.write(plans, delta, started);
         } finally {
             for (ImageStore s : opened.values()) {
                 s.close();
@@ -161,6 +177,41 @@ public final class Exporter {
         return result(plans, delta, f.outcomes(), f.written(), request, Duration.ofNanos(System.nanoTime() - started));
     }
 
+    /**
+     * Writes the bundle in place: its layout, headers, bundle.json, signatures and manifests
+     * first, then every blob fetched straight into its slice of the file (in parallel, verified
+     * while it streams), then the graph check, the file's sha256 and the rename. An export that
+     * fails leaves the partial file and its journal; the same export run again resumes it.
+     */
+    private static ExportResult fetchInPlace(List<ImagePlan> plans, Optional<DeltaPlan> delta, ExportRequest request, long started) {
+        List<Descriptor> order = bundleOrder(plans);
+        List<BundleImage> images = plans.stream().map(Exporter::bundleImage).toList();
+        WriteOptions options = writeOptions(request, delta.map(DeltaPlan::graphs).orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
+        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
+        Map<Digest, byte[]> known = new LinkedHashMap<>();
+        for (ImagePlan p : plans) {
+            p.manifests().forEach(m -> known.putIfAbsent(m.digest(), m.bytes()));
+        }
+        Optional<DirectoryStore> cache = request.cacheDir().map(Exporter::openCache);
+        ProgressListener progress = request.progress();
+        try (PlacedBundle bundle = PlacedBundle.open(request.output(), images, order, known, options, d)) {
+            if (!bundle.resumed().isEmpty()) {
+                long bytes = bundle.resumed().stream().mapToLong(x -> bundle.listed(x).orElseThrow().size()).sum();
+                progress.note("resuming " + bundle.partialFile() + ": " + bundle.resumed().size() + " blobs (" + bytes
+                        + " bytes) of an earlier run are in place and checked");
+            }
+            List<ImageOutcome> outcomes;
+            try {
+                outcomes = fetch(plans, new PlacingStore(bundle, cache), request, exporting(progress));
+            } catch (AirlockException e) {
+                progress.note("the partial bundle " + bundle.partialFile() + " is kept: run the same export again to resume it");
+                throw e;
+            }
+            WriteResult written = bundle.finish();
+            return result(plans, delta, outcomes, written, request, Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
     /** What the fetch did per image, and what the writer wrote. */
     record Fetched<W>(List<ImageOutcome> outcomes, W written) {
     }
@@ -177,7 +228,7 @@ public final class Exporter {
         ExecutorService fetcher = Executors.newSingleThreadExecutor(Workers.named("fetch"));
         Future<List<ImageOutcome>> fetched = fetcher.submit(() -> {
             try {
-                List<ImageOutcome> outcomes = fetch(plans, gate, request);
+                List<ImageOutcome> outcomes = fetch(plans, gate, request, notesOnly(request.progress()));
                 gate.failMissing(new InternalException("the fetch ended without all blobs in the cache", null));
                 return outcomes;
             } catch (RuntimeException e) {
@@ -210,22 +261,24 @@ public final class Exporter {
         }
     }
 
-    static List<ImageOutcome> fetch(List<ImagePlan> plans, ImageStore cache, ExportRequest request) {
+    /** Only the notes of {@code progress}: where a bundle writer trails the fetch and reports the bytes itself. */
+    static ProgressListener notesOnly(ProgressListener progress) {
+        return new ProgressListener() {
+            @Override
+            public void note(String line) {
+                progress.note(line);
+            }
+        };
+    }
+
+    static List<ImageOutcome> fetch(List<ImagePlan> plans, ImageStore cache, ExportRequest request, ProgressListener progress) {
         List<CopyJob> jobs = new ArrayList<>();
         for (ImagePlan p : plans) {
             // One repository for the whole cache: a blob shared by several images is one destination,
             // so "skipped" means found in the cache, not "fetched a moment ago for another image".
             jobs.add(new CopyJob(p, cache, CACHE_REPOSITORY, List.of()));
         }
-        ProgressListener progress = request.progress();
-        // The bundle writer trails the fetch and reports the bytes; the fetch reports only notes.
-        ProgressListener notesOnly = new ProgressListener() {
-            @Override
-            public void note(String line) {
-                progress.note(line);
-            }
-        };
-        CopyResult copied = new GraphCopier(new CopyOptions(request.jobs(), false, true, notesOnly)).copy(jobs);
+        CopyResult copied = new GraphCopier(new CopyOptions(request.jobs(), false, true, progress)).copy(jobs);
         // fail-fast: the images not attempted after the first failure never decide (FailurePolicy)
         copied.failure().ifPresent(f -> {
             throw f;

@@ -281,7 +281,7 @@ class ExporterTest {
         }
         assertFalse(Files.exists(req.output()), "no bundle under the final name after a failure");
 
-        DirectoryStore cache = DirectoryStore.open(req.cacheDir());
+        DirectoryStore cache = DirectoryStore.open(req.cacheDir().orElseThrow());
         Set<Digest> missing = new HashSet<>();
         long missingBytes = 0;
         for (TestImages.Blob b : app.blobs()) {
@@ -304,13 +304,64 @@ class ExporterTest {
     }
 
     @Test
+    void withoutACacheAnInterruptedExportResumesFromItsPartialBundleFetchingOnlyWhatIsMissing() throws Exception {
+        // no --cache: every blob goes straight into the bundle file once; the partial file and its
+        // journal are what a re-run resumes from
+        ExportRequest req = ExportRequest.to(tmp.resolve("inplace.tar")).jobs(1).references(List.of(refs.get(0)));
+        RegistryOptions once = RegistryOptions.anonymous().withTransport(TransportOptions.defaults().withMaxAttempts(1));
+        List<String> notes = new ArrayList<>();
+        try (RegistryStore fragile = RegistryStore.open(registry.host(), once)) {
+            CountingStore dying = new CountingStore(fragile);
+            dying.onLayerOpen = n -> {
+                if (n == 4) {
+                    registry.kill();
+                }
+            };
+            ProgressListener noting = new ProgressListener() {
+                @Override
+                public void note(String line) {
+                    notes.add(line);
+                }
+            };
+            AirlockException e = assertThrows(AirlockException.class, () -> new Exporter(host -> dying).export(req.progress(noting)));
+            assertTrue(e.getMessage().contains(registry.host()), e.getMessage());
+        } finally {
+            registry.restart();
+        }
+        assertFalse(Files.exists(req.output()), "no bundle under the final name after a failure");
+        Path partial = dev.airlock.bundle.PlacedBundle.partialOf(req.output());
+        assertTrue(Files.exists(partial), "the partial bundle stays for the re-run");
+        assertTrue(notes.stream().anyMatch(n -> n.contains(partial.toString()) && n.contains("resume")), notes.toString());
+        Set<Digest> journalled = Files.readAllLines(dev.airlock.bundle.PlacedBundle.journalOf(req.output())).stream().skip(1)
+                .map(Digest::parse).collect(Collectors.toSet());
+        Set<Digest> layers = app.blobs().stream().filter(b -> !b.descriptor().mediaType().isImageConfig()).map(TestImages.Blob::digest)
+                .collect(Collectors.toSet());
+        Set<Digest> layersMissing = new HashSet<>(layers);
+        layersMissing.removeAll(journalled);
+        assertTrue(!layersMissing.isEmpty() && layersMissing.size() < layers.size(), "stopped midway: " + layersMissing.size() + " of " + layers.size());
+
+        CountingStore counting = new CountingStore(store);
+        ExportResult r = new Exporter(host -> counting).export(req);
+        assertEquals(layersMissing, new HashSet<>(counting.layersOpened()), "only the layers not in the journal are fetched");
+        assertEquals(counting.layersOpened().size(), new HashSet<>(counting.layersOpened()).size(), "each fetched once");
+        assertFalse(Files.exists(partial));
+        assertFalse(Files.exists(dev.airlock.bundle.PlacedBundle.journalOf(req.output())));
+        Map<String, byte[]> entries = readTar(r.bundle());
+        for (TestImages.Blob b : app.blobs()) {
+            assertArrayEquals(b.bytes(), entries.get("blobs/sha256/" + b.digest().hex()), "blob " + b.digest());
+        }
+        assertEquals(sha256(r.bundle()) + "  inplace.tar\n", Files.readString(r.checksumFile(), StandardCharsets.UTF_8));
+        BundleVerifier.verify(r.bundle(), TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
+    }
+
+    @Test
     void aBlobDamagedInTheCacheSinceAnEarlierRunIsCaughtWhileWritingAndLeavesNoBundle() throws IOException {
         // Blobs fetched in this run are hashed once (while fetched); blobs found in the cache from an
         // earlier run are hashed again while written, so a damaged one stops the export.
         ExportRequest first = request("first.tar").references(List.of(refs.get(0)));
         exporter().export(first);
         TestImages.Blob layer = app.blobs().stream().filter(b -> !b.descriptor().mediaType().isImageConfig()).findFirst().orElseThrow();
-        Path file = DirectoryStore.open(first.cacheDir()).blobPath(layer.digest());
+        Path file = DirectoryStore.open(first.cacheDir().orElseThrow()).blobPath(layer.digest());
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 1;
         Files.write(file, bytes);
@@ -345,7 +396,7 @@ class ExporterTest {
             assertEquals(3, e.exitCode(), e.getMessage());
             assertTrue(e.getMessage().contains(layer.digest().toString()), e.getMessage());
             assertFalse(Files.exists(again.output()));
-            Path cached = DirectoryStore.open(again.cacheDir()).blobPath(layer.digest());
+            Path cached = DirectoryStore.open(again.cacheDir().orElseThrow()).blobPath(layer.digest());
             assertFalse(Files.exists(cached), "no damaged blob in the cache");
             try (var left = Files.list(cached.getParent())) {
                 assertEquals(List.of(), left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".tmp-")).toList(), "no temporary file left");

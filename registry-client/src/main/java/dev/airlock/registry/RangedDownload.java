@@ -10,7 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import dev.airlock.io.BlobRegion;
 import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -90,7 +90,7 @@ final class RangedDownload {
      * Writes the blob into {@code file} from position 0 and checks it; true when it came as ranges,
      * false when it came as one stream (the registry does not serve ranges, or served them badly).
      */
-    boolean into(FileChannel file, LongConsumer progress) throws IOException {
+    boolean into(BlobRegion file, LongConsumer progress) throws IOException {
         AtomicLong reported = new AtomicLong();
         LongConsumer counted = n -> {
             reported.addAndGet(n);
@@ -124,7 +124,7 @@ final class RangedDownload {
     }
 
     /** Takes pieces in order until there are none or the fetch stopped. */
-    private void work(FileChannel file, LongConsumer progress) {
+    private void work(BlobRegion file, LongConsumer progress) {
         int i;
         while (failure == null && (i = next.getAndIncrement()) < pieces) {
             try {
@@ -144,7 +144,7 @@ final class RangedDownload {
     }
 
     /** Fetches piece {@code i}, asking again from where an answer stopped. */
-    private void piece(int i, FileChannel file, LongConsumer progress) throws IOException {
+    private void piece(int i, BlobRegion file, LongConsumer progress) throws IOException {
         long start = (long) i * rangeSize;
         long end = Math.min(blob.size(), start + rangeSize); // exclusive
         int attempts = 0;
@@ -204,7 +204,7 @@ final class RangedDownload {
      * went wrong with the answer (a short body, a broken connection, more bytes than asked). A
      * failure to write the local file is thrown.
      */
-    private String copy(InputStream body, FileChannel file, int i, long pos, long end, LongConsumer progress) throws IOException {
+    private String copy(InputStream body, BlobRegion file, int i, long pos, long end, LongConsumer progress) throws IOException {
         byte[] buf = new byte[1 << 20];
         ByteBuffer bb = ByteBuffer.wrap(buf);
         long pieceStart = (long) i * rangeSize;
@@ -244,7 +244,7 @@ final class RangedDownload {
     }
 
     /** Hashes the file piece by piece as they complete; returns the digest of all of it (or of what there was when the fetch stopped). */
-    private Digest hashInOrder(FileChannel file) throws IOException {
+    private Digest hashInOrder(BlobRegion file) throws IOException {
         MessageDigest md = Digest.newSha256();
         ByteBuffer buf = ByteBuffer.allocate(HASH_BUFFER);
         long pos = 0;
@@ -298,8 +298,8 @@ final class RangedDownload {
     }
 
     /** The fallback: one verifying stream from byte 0, over whatever the pieces wrote. */
-    private void oneStream(FileChannel file, LongConsumer progress, long alreadyReported) throws IOException {
-        file.truncate(0);
+    private void oneStream(BlobRegion file, LongConsumer progress, long alreadyReported) throws IOException {
+        file.clear();
         byte[] buf = new byte[1 << 20];
         ByteBuffer bb = ByteBuffer.wrap(buf);
         long at = 0;

@@ -323,7 +323,7 @@ public final class RegistryStore implements ImageStore, ReferrersSource, TagList
             }
 
             @Override
-            public boolean writeInto(java.nio.channels.FileChannel file, java.util.function.LongConsumer progress) throws java.io.IOException {
+            public boolean writeInto(dev.airlock.io.BlobRegion file, java.util.function.LongConsumer progress) throws java.io.IOException {
                 RangedDownload d = new RangedDownload(http, () -> new RegistryHttp.Request("GET", uri, action).scopes(pull(repository)),
                         () -> openBlob(repository, blob), blob, what, action, parallel, t.rangeSize());
                 if (!d.into(file, progress)) {

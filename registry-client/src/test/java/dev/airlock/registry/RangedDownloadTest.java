@@ -74,7 +74,7 @@ class RangedDownloadTest {
         Path file = Files.createTempFile(dir, "blob", ".part");
         BlobContent c = store.blobContent(REPO, blob, parallel);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
-            assertTrue(c.writeInto(ch, progress::addAndGet), "a large blob with parallel > 1 writes itself into the file");
+            assertTrue(c.writeInto(dev.airlock.io.BlobRegion.of(ch), progress::addAndGet), "a large blob with parallel > 1 writes itself into the file");
         }
         return file;
     }
