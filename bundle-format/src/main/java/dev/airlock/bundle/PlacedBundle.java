@@ -104,6 +104,17 @@ public final class PlacedBundle implements AutoCloseable {
      */
     public static PlacedBundle open(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, Map<Digest, byte[]> known,
                                     WriteOptions options, BundleWriter.Delta delta) {
+        return open(out, images, blobsInOrder, known, options, delta, Optional.empty());
+    }
+
+    /**
+     * As {@link #open(Path, List, List, Map, WriteOptions, BundleWriter.Delta)}, for one volume of
+     * a set when {@code volume} is present (see {@link BundleWriter#write(Path, List, List,
+     * BlobOpener, WriteOptions, dev.airlock.progress.ProgressListener, BundleWriter.Delta, Optional)}).
+     * {@code known} may hold more than this bundle carries; the rest is ignored.
+     */
+    public static PlacedBundle open(Path out, List<BundleImage> images, List<Descriptor> blobsInOrder, Map<Digest, byte[]> known,
+                                    WriteOptions options, BundleWriter.Delta delta, Optional<BundleVolume> volume) {
         Path target = out.toAbsolutePath();
         dev.airlock.io.OutputFiles.requireReplaceable(out, "output");
         dev.airlock.io.OutputFiles.requireReplaceable(target.resolveSibling(target.getFileName() + ".sha256"), "checksum file");
@@ -127,13 +138,13 @@ public final class PlacedBundle implements AutoCloseable {
         if (opts.bundleId().isEmpty()) {
             opts = opts.withIdentity(UUID.randomUUID(), Instant.now());
         }
-        BundleWriter.Prepared prepared = BundleWriter.prepare(out, images, blobsInOrder, manifests, opts, delta, Optional.empty());
+        BundleWriter.Prepared prepared = BundleWriter.prepare(out, images, blobsInOrder, manifests, opts, delta, volume);
         Layout layout = Layout.of(prepared);
         boolean resume = earlier.isPresent() && earlier.get().layout().equals(layout.key());
         if (!resume && earlier.isPresent() && options.bundleId().isEmpty()) {
             // another export's partial file: this one starts afresh, with an identity of its own
             opts = options.withIdentity(UUID.randomUUID(), Instant.now());
-            prepared = BundleWriter.prepare(out, images, blobsInOrder, manifests, opts, delta, Optional.empty());
+            prepared = BundleWriter.prepare(out, images, blobsInOrder, manifests, opts, delta, volume);
             layout = Layout.of(prepared);
         }
         try {

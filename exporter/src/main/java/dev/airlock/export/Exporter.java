@@ -104,7 +104,7 @@ public final class Exporter {
         if (!request.since().isEmpty()) {
             throw new UsageException("--volume-size and --since cannot be combined: a delta is exported as one bundle");
         }
-        return run(request, (plans, delta, started) -> VolumeExport.write(plans, stagingCache(request), request, volumes, started));
+        return run(request, (plans, delta, started) -> VolumeExport.write(plans, request, volumes, started));
     }
 
     /** The part after planning: fetch and write (one bundle, or volumes). */
@@ -202,7 +202,7 @@ public final class Exporter {
             }
             List<ImageOutcome> outcomes;
             try {
-                outcomes = fetch(plans, new PlacingStore(bundle, cache), request, exporting(progress));
+                outcomes = fetch(plans, new PlacingStore(List.of(bundle), cache), request, exporting(progress));
             } catch (AirlockException e) {
                 progress.note("the partial bundle " + bundle.partialFile() + " is kept: run the same export again to resume it");
                 throw e;

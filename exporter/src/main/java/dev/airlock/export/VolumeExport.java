@@ -4,6 +4,7 @@ import dev.airlock.bundle.BundleImage;
 import dev.airlock.bundle.BundleManifest;
 import dev.airlock.bundle.BundleVolume;
 import dev.airlock.bundle.BundleWriter;
+import dev.airlock.bundle.PlacedBundle;
 import dev.airlock.bundle.WriteOptions;
 import dev.airlock.bundle.WriteResult;
 import dev.airlock.copy.ImageOutcome;
@@ -35,8 +36,9 @@ import java.util.UUID;
 
 /**
  * The volumes of one export: packed ({@link VolumePacker}) and sized exactly before any layer is
- * fetched, then written one after the other from the cache while the fetch runs (one fetch, in
- * packing order, so each volume's blobs arrive roughly when it needs them; no extra pass).
+ * fetched, then written by one fetch in packing order: uncompressed volumes in place, all at once,
+ * each blob straight into its volume ({@link #writeInPlace}); {@code .tar.zst} volumes one after
+ * the other from the staging cache while the fetch runs.
  *
  * <p>Every volume is a complete bundle of format 3: its images are the set's images it holds part
  * of, with all their manifests; configs and layers in other volumes are {@code requires} items
@@ -54,7 +56,7 @@ final class VolumeExport {
                 List<BundleManifest.Required> requires, BundleVolume volume, WriteOptions options, Path file) {
     }
 
-    static VolumeSetResult write(List<ImagePlan> plans, DirectoryStore cache, ExportRequest request, VolumeOptions vo, long started) {
+    static VolumeSetResult write(List<ImagePlan> plans, ExportRequest request, VolumeOptions vo, long started) {
         boolean zstd = request.compress() || request.output().getFileName().toString().endsWith(".zst");
         // zstd stores incompressible data in raw blocks (3 bytes per 128 KiB) inside one frame (header, checksum)
         long limit = zstd ? vo.size() - ((vo.size() >> 17) + 1) * 3 - 64 : vo.size();
@@ -91,6 +93,10 @@ final class VolumeExport {
         }
         List<ImagePlan> fetchOrder = packer.packingOrder().stream().map(plans::get).toList();
         List<Descriptor> all = Exporter.bundleOrder(fetchOrder);
+        if (Exporter.inPlace(request)) {
+            return writeInPlace(plans, specs, fetchOrder, request, vo, setId, started);
+        }
+        DirectoryStore cache = Exporter.stagingCache(request);
         List<Spec> todo = specs;
         List<WriteResult> written = new ArrayList<>();
         Exporter.Fetched<List<WriteResult>> f;
@@ -111,6 +117,56 @@ final class VolumeExport {
             throw e;
         }
         return result(plans, specs, f, vo, setId, request, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /**
+     * Uncompressed volumes are written in place, all at once ({@link PlacedBundle} each): one fetch
+     * puts every blob straight into the volume that carries it (a standalone set copies a repeated
+     * blob into the others). A failure leaves each volume's partial file and journal; the same
+     * export run again resumes them. Volumes are renamed to their names only when all are complete.
+     */
+    private static VolumeSetResult writeInPlace(List<ImagePlan> plans, List<Spec> specs, List<ImagePlan> fetchOrder, ExportRequest request,
+                                                VolumeOptions vo, UUID setId, long started) {
+        Map<Digest, byte[]> known = new LinkedHashMap<>();
+        for (ImagePlan p : plans) {
+            p.manifests().forEach(m -> known.putIfAbsent(m.digest(), m.bytes()));
+        }
+        List<PlacedBundle> opened = new ArrayList<>();
+        try {
+            for (Spec x : specs) {
+                opened.add(PlacedBundle.open(x.file(), x.images(), x.order(), known, x.options(), new BundleWriter.Delta(x.requires(), List.of()),
+                        Optional.of(x.volume())));
+            }
+            int resumed = opened.stream().mapToInt(b -> b.resumed().size()).sum();
+            if (resumed > 0) {
+                request.progress().note("resuming the volumes' partial files: " + resumed + " blobs of an earlier run are in place and checked");
+            }
+            List<ImageOutcome> outcomes;
+            try {
+                outcomes = Exporter.fetch(fetchOrder, new PlacingStore(opened, request.cacheDir().map(Exporter::openCache)), request,
+                        Exporter.exporting(request.progress()));
+            } catch (dev.airlock.error.AirlockException e) {
+                request.progress().note("the volumes' partial files (" + opened.get(0).partialFile().getFileName() + ", ...) are kept: "
+                        + "run the same export again to resume them");
+                throw e;
+            }
+            List<WriteResult> written = new ArrayList<>();
+            try {
+                for (PlacedBundle b : opened) {
+                    written.add(b.finish());
+                    checkSize(written.get(written.size() - 1), vo.size());
+                }
+            } catch (RuntimeException e) {
+                for (WriteResult w : written) { // nothing half-written: a set this run could not finish is removed
+                    delete(w.bundle());
+                    delete(w.checksumFile());
+                }
+                throw e;
+            }
+            return result(plans, specs, new Exporter.Fetched<>(outcomes, written), vo, setId, request, Duration.ofNanos(System.nanoTime() - started));
+        } finally {
+            opened.forEach(PlacedBundle::close);
+        }
     }
 
     private static void checkSize(WriteResult w, long size) {
