@@ -21,8 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real {@code bin/airlock export} process, stalled in the middle of a layer (a fault proxy in
- * front of a real registry holds the body back), is sent SIGTERM or SIGINT (Ctrl-C): it leaves no {@code .tar.tmp-*}
- * beside the output and no temporary file in the export cache.
+ * front of a real registry holds the body back), is sent SIGTERM or SIGINT (Ctrl-C): it leaves no
+ * temporary file beside the output or in the export cache and nothing under the bundle's name;
+ * a {@code .tar} bundle, written in place, leaves its partial file and journal, and the same
+ * command run again resumes it and completes a bundle that verifies.
  */
 class SignalCleanupIT {
     @TempDir
@@ -62,8 +64,8 @@ class SignalCleanupIT {
             Process p = pb.start();
             try {
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!(temps(out).stream().anyMatch(n -> n.startsWith(".images.tar.tmp-"))
-                        && Files.isDirectory(cache) && temps(cache).size() > 0 && proxy.faultsFired() > 0)) {
+                while (!(Files.exists(out.resolve(".images.tar.partial")) && Files.isDirectory(cache) && temps(cache).isEmpty()
+                        && proxy.faultsFired() > 0)) {
                     assertTrue(p.isAlive(), "export ended before it stalled: " + Files.readString(tmp.resolve("log.txt"), StandardCharsets.UTF_8));
                     assertTrue(System.nanoTime() < until, "export did not reach the stall: " + temps(out) + " " + temps(tmp));
                     Thread.sleep(50);
@@ -81,6 +83,19 @@ class SignalCleanupIT {
             assertEquals(List.of(), temps(out));
             assertEquals(List.of(), temps(cache));
             assertFalse(Files.exists(out.resolve("images.tar")));
+            assertTrue(Files.exists(out.resolve(".images.tar.partial")) && Files.exists(out.resolve(".images.tar.partial.journal")),
+                    "the partial bundle and its journal stay for the re-run");
+
+            proxy.clear();
+            Process again = new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "export", proxy.host() + "/team/big:1.0",
+                    "-o", out.resolve("images.tar").toString(), "--cache", cache.toString())
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("again.txt").toFile()).start();
+            assertTrue(again.waitFor(60, TimeUnit.SECONDS), "the re-run did not end");
+            String log = Files.readString(tmp.resolve("again.txt"), StandardCharsets.UTF_8);
+            assertEquals(0, again.exitValue(), log);
+            assertFalse(Files.exists(out.resolve(".images.tar.partial")));
+            assertEquals(0, new ProcessBuilder(LauncherIT.LAUNCHER.toString(), "verify", "--allow-unsigned", out.resolve("images.tar").toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
         }
     }
 }
