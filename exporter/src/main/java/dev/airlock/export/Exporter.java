@@ -50,13 +50,15 @@ import java.util.concurrent.Future;
  * <ol>
  * <li><b>Plan</b>: every reference is resolved and every manifest, index and config fetched
  *     ({@link GraphPlanner}); all references that fail are reported at once, before any layer moves.</li>
- * <li><b>Fetch</b>: every blob, each once, in parallel and verified, into the content-addressed
- *     cache ({@link GraphCopier} into a {@link DirectoryStore}); what the cache holds is not fetched
- *     again, so an interrupted export re-run fetches only what is missing.</li>
- * <li><b>Write</b>, at the same time as the fetch: the bundle from the cache ({@link BundleWriter}),
- *     each blob as soon as it has arrived ({@link ArrivalGate}), every blob once, layers and
- *     configs before the manifests that use them, child manifests before their index; temporary
- *     name then rename; {@code BUNDLE.sha256}; signed when a signer is given.</li>
+ * <li><b>Lay out</b> (a {@code .tar} bundle): the whole tar layout is computed from the plan and
+ *     the file {@code .NAME.partial} created with everything but the configs and layers
+ *     ({@link PlacedBundle}).</li>
+ * <li><b>Fetch</b>: every blob, each once, in parallel and verified, straight into its slice of
+ *     that file ({@link GraphCopier} into a {@link PlacingStore}): every exported byte is written
+ *     once; a journal lets an interrupted export resume. A {@code .tar.zst} bundle (a stream)
+ *     instead fetches into a staging cache ({@link DirectoryStore}) and is written from it at the
+ *     same time ({@link BundleWriter}, {@link ArrivalGate}).</li>
+ * <li><b>Finish</b>: graph check, the file's sha256, rename, {@code BUNDLE.sha256}.</li>
  * </ol>
  */
 public final class Exporter {
