@@ -5,6 +5,9 @@
 #
 #   bench/big-blob.sh [--size-mib N] [--reps N] [--keep-work]
 #
+# AIRLOCK_BEFORE=/path/to/older/bin/airlock adds the route airlock_before: the same export by an
+# older build (e.g. a worktree of an earlier commit), for a before/after in the same run.
+#
 # Defaults: 2048 MiB, 2 repetitions. The layer is pseudo-random bytes (openssl's AES-CTR stream
 # from a fixed key, so the same size gives the same digest). Scratch data in $BENCH_WORK (default
 # bench/work/big-blob); the table goes to stdout and bench/results/<timestamp>-big-blob.md. Only
@@ -89,8 +92,14 @@ airlock_ranged() { "$AIRLOCK" export -q "$REF" -o "$OUT/bundle.tar"; }
 airlock_one_stream() { JAVA_OPTS="-Djdk.httpclient.bufsize=16384 ${JAVA_OPTS:-}" "$AIRLOCK" export -q -j 1 "$REF" -o "$OUT/bundle.tar"; }
 skopeo_layout() { skopeo copy -q --all --src-tls-verify=false "docker://$REF" "oci:$OUT/layout:big" && tar -cf "$OUT/layout.tar" -C "$OUT/layout" .; }
 curl_get() { curl -sf -o "$OUT/blob" "http://$REG/v2/bench/big/blobs/$LDIG"; }
-export -f airlock_ranged airlock_one_stream skopeo_layout curl_get
+airlock_before() { "$AIRLOCK_BEFORE" export -q "$REF" -o "$OUT/bundle.tar"; }
+export -f airlock_ranged airlock_one_stream skopeo_layout curl_get airlock_before
 TOOLS="airlock_ranged airlock_one_stream skopeo_layout curl_get"
+if [[ -n "${AIRLOCK_BEFORE:-}" ]]; then
+  [[ -x "$AIRLOCK_BEFORE" ]] || { echo "big-blob.sh: AIRLOCK_BEFORE=$AIRLOCK_BEFORE is not executable" >&2; exit 1; }
+  export AIRLOCK_BEFORE
+  TOOLS="airlock_ranged airlock_before airlock_one_stream skopeo_layout curl_get"
+fi
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 ROWS="$WORK/rows-$STAMP.tsv"
 : >"$ROWS"
@@ -127,5 +136,6 @@ MD="$RESULTS/$STAMP-big-blob.md"
   echo "Routes: airlock_ranged \`bin/airlock export -q $REF -o bundle.tar\`; airlock_one_stream the same with \`-j 1\` and"
   echo "\`JAVA_OPTS=-Djdk.httpclient.bufsize=16384\`; skopeo_layout \`skopeo copy --all docker://$REF oci:layout:big && tar -cf layout.tar -C layout .\`;"
   echo "curl_get \`curl -o blob http://$REG/v2/bench/big/blobs/$LDIG\`."
+  [[ -z "${AIRLOCK_BEFORE:-}" ]] || echo "airlock_before: the same export by \`$AIRLOCK_BEFORE\` ($(git -C "$(dirname "$AIRLOCK_BEFORE")/.." log -1 --format=%h 2>/dev/null || echo "unknown commit"))."
 } >"$MD"
 cat "$MD"

@@ -261,7 +261,62 @@ public final class PlacedBundle implements AutoCloseable {
     /** Where {@code d}'s bytes go: its slice of the file; writes past its size are refused. */
     public BlobRegion region(Descriptor d) {
         Descriptor listed = listed(d);
-        return BlobRegion.slice(file, offsets.get(listed.digest()), listed.size());
+        BlobRegion slice = BlobRegion.slice(file, offsets.get(listed.digest()), listed.size());
+        Filled filled = this.filled.computeIfAbsent(listed.digest(), x -> new Filled());
+        return new BlobRegion() {
+            @Override
+            public int write(ByteBuffer src, long position) throws IOException {
+                int n = slice.write(src, position);
+                filled.wrote(position, n);
+                return n;
+            }
+
+            @Override
+            public int read(ByteBuffer dst, long position) throws IOException {
+                return slice.read(dst, position);
+            }
+
+            @Override
+            public void clear() throws IOException {
+                slice.clear();
+                filled.rewritten();
+            }
+        };
+    }
+
+    /** How far each blob's slice is written from its start, for the hasher to follow inside a blob. */
+    private final Map<Digest, Filled> filled = new ConcurrentHashMap<>();
+    /** Set when bytes the hasher may have read were written again: the file is then hashed again at the end. */
+    private volatile boolean rehash;
+
+    /** The contiguous written prefix of one slice; writes past it are held as intervals until the gap closes. */
+    private final class Filled {
+        private long prefix;
+        private final java.util.TreeMap<Long, Long> ahead = new java.util.TreeMap<>();
+
+        synchronized void wrote(long position, int n) {
+            if (position < prefix || ahead.floorKey(position) != null && ahead.floorEntry(position).getValue() > position) {
+                rehash = true; // written again (a retry): what was hashed may be stale
+            }
+            if (position > prefix) {
+                ahead.merge(position, position + n, Math::max);
+                return;
+            }
+            prefix = Math.max(prefix, position + n);
+            while (!ahead.isEmpty() && ahead.firstKey() <= prefix) {
+                prefix = Math.max(prefix, ahead.pollFirstEntry().getValue());
+            }
+        }
+
+        synchronized void rewritten() {
+            rehash = true;
+            prefix = 0;
+            ahead.clear();
+        }
+
+        synchronized long prefix() {
+            return prefix;
+        }
     }
 
     /**
@@ -326,6 +381,9 @@ public final class PlacedBundle implements AutoCloseable {
         }
         graph.finish(images);
         Digest sha = hasher.await();
+        if (rehash) {
+            sha = hashWhole();
+        }
         try {
             file.force(true);
             file.close();
@@ -341,6 +399,27 @@ public final class PlacedBundle implements AutoCloseable {
         }
         Path sum = BundleWriter.writeChecksumFile(target, sha);
         return new WriteResult(target, sum, sha, total, manifest);
+    }
+
+    /** The whole file's sha256, read again from the start (after a blob was written twice). */
+    private Digest hashWhole() {
+        MessageDigest md = Digest.newSha256();
+        ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+        long pos = 0;
+        try {
+            while (pos < total) {
+                buf.clear().limit((int) Math.min(BUFFER, total - pos));
+                int n = file.read(buf, pos);
+                if (n <= 0) {
+                    throw new IOException("end of file at " + pos + " of " + total);
+                }
+                md.update(buf.array(), 0, n);
+                pos += n;
+            }
+        } catch (IOException e) {
+            throw new LocalIoException("hashing " + partial + ": " + e.getMessage(), e);
+        }
+        return Digest.ofSha256(md.digest());
     }
 
     /** Stops: the partial file and its journal stay for a later run (nothing happens after {@link #finish}). */
@@ -500,9 +579,18 @@ public final class PlacedBundle implements AutoCloseable {
                 for (Descriptor d : order) {
                     long start = offsets.get(d.digest());
                     pos = hash(buf, pos, start);
-                    synchronized (lock) {
-                        while (!placed.contains(d.digest()) && !stopped) {
-                            lock.wait(200);
+                    // inside the blob, as far as its slice is written from the start (a big blob is hashed while it arrives)
+                    while (!placed.contains(d.digest()) && !stopped) {
+                        Filled f = filled.get(d.digest());
+                        long upTo = start + (f == null ? 0 : f.prefix());
+                        if (upTo > pos) {
+                            pos = hash(buf, pos, upTo);
+                            continue;
+                        }
+                        synchronized (lock) {
+                            if (!placed.contains(d.digest()) && !stopped) {
+                                lock.wait(20);
+                            }
                         }
                     }
                     if (stopped) {

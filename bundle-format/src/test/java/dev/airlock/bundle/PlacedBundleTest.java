@@ -98,6 +98,37 @@ class PlacedBundleTest {
     }
 
     @Test
+    void blobsWrittenInPiecesOutOfOrderAndWrittenAgainStillGiveTheRightFileSha256() throws Exception {
+        // the hasher follows each slice's written prefix; a piece written twice (a retry over bytes it
+        // may have hashed already) makes it hash the file again at the end
+        TestContent c = TestContent.standard();
+        WriteResult s = BundleWriter.write(dir.resolve("streamed.tar"), c.images, c.order(), c.opener(), options(), ProgressListener.NONE);
+        Path out = dir.resolve("pieces.tar");
+        WriteResult p;
+        List<Descriptor> layers = c.order().stream().filter(d -> !d.mediaType().isManifest()).toList();
+        try (PlacedBundle b = PlacedBundle.open(out, c.images, c.order(), manifests(c), options(), BundleWriter.Delta.NONE)) {
+            for (int k = 0; k < layers.size(); k++) {
+                Descriptor d = layers.get(k);
+                byte[] bytes = c.bytes.get(d.digest());
+                BlobRegion r = b.region(d);
+                int third = bytes.length / 3;
+                if (k == 0) {
+                    // wrong bytes first, as a broken first attempt would leave, then the right ones
+                    r.write(ByteBuffer.wrap(new byte[third]), 0);
+                    Thread.sleep(50);
+                }
+                r.write(ByteBuffer.wrap(bytes, 2 * third, bytes.length - 2 * third), 2 * third);
+                r.write(ByteBuffer.wrap(bytes, 0, third), 0);
+                r.write(ByteBuffer.wrap(bytes, third, third), third);
+                b.placed(d);
+            }
+            p = b.finish();
+        }
+        assertEquals(s.sha256(), p.sha256());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("streamed.tar")), Files.readAllBytes(out));
+    }
+
+    @Test
     void anInterruptedWriteResumesFromItsJournalAndRewritesADamagedBlob() throws Exception {
         TestContent c = TestContent.standard();
         Path out = dir.resolve("r.tar");
