@@ -173,22 +173,12 @@ public final class DirectoryStore implements ImageStore {
     private static long copy(InputStream in, OutputStream out) throws IOException {
         byte[] buf = new byte[COPY_BUFFER];
         long total = 0;
-        boolean end = false;
-        while (!end) {
-            int filled = 0;
-            while (filled < buf.length) {
-                int n = in.read(buf, filled, buf.length - filled);
-                if (n < 0) {
-                    end = true;
-                    break;
-                }
-                filled += n;
-            }
-            if (filled > 0) {
-                out.write(buf, 0, filled);
-                total += filled;
-            }
-        }
+        int filled;
+        do {
+            filled = dev.airlock.io.Blocks.fill(in, buf);
+            out.write(buf, 0, filled);
+            total += filled;
+        } while (filled == buf.length);
         return total;
     }
 

@@ -149,22 +149,14 @@ final class PlacingStore implements ImageStore {
         BlobRegion r = bundle.region(d);
         byte[] buf = new byte[BUFFER];
         long at = 0;
-        boolean end = false;
-        while (!end) {
-            int filled = 0;
-            while (filled < buf.length) {
-                int n = in.read(buf, filled, buf.length - filled);
-                if (n < 0) {
-                    end = true;
-                    break;
-                }
-                filled += n;
-            }
+        int filled;
+        do {
+            filled = dev.airlock.io.Blocks.fill(in, buf);
             ByteBuffer b = ByteBuffer.wrap(buf, 0, filled);
             while (b.hasRemaining()) {
                 at += r.write(b, at);
             }
-        }
+        } while (filled == buf.length);
         if (at != d.size()) {
             throw new DigestMismatchException("blob " + d.digest() + ": got " + at + " bytes, expected " + d.size());
         }
@@ -182,7 +174,7 @@ final class PlacingStore implements ImageStore {
     }
 
     /** A blob's slice of the bundle file read as a stream (to add it to the cache). */
-    private static final class RegionInputStream extends InputStream {
+    private static final class RegionInputStream extends dev.airlock.io.BulkInputStream {
         private final BlobRegion region;
         private final long size;
         private long pos;
@@ -190,12 +182,6 @@ final class PlacingStore implements ImageStore {
         RegionInputStream(BlobRegion region, long size) {
             this.region = region;
             this.size = size;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
