@@ -10,6 +10,8 @@
 #                 maven (and gnuplot-nox for the chart, which is left out without it)
 # Scratch data goes to $BENCH_WORK (default bench/work/, gitignored); results to bench/results/
 # (<timestamp>.json, .md, -jfr-*.txt) and the chart to docs/benchmarks.png.
+# AIRLOCK_BEFORE=/path/to/older/bin/airlock adds that build's export (tool airlock_before) to the
+# same run, for a before/after beside the skopeo routes.
 # Only processes this script starts are stopped, by PID.
 set -euo pipefail
 
@@ -259,6 +261,13 @@ export_airlock_noref() {
   # shellcheck disable=SC2086
   "$AIRLOCK" export -q "${refs[@]}" -o "$OUT/airlock/noref.tar" --referrers none $AIRLOCK_EXPORT_ARGS
 }
+# With AIRLOCK_BEFORE=/path/to/older/bin/airlock: the same export by an older build, same run (before/after).
+export_airlock_before() {
+  local refs=() r
+  for r in $REPOS_LIST; do refs+=("$SRC/bench/$r:$TAG"); done
+  # shellcheck disable=SC2086
+  "$AIRLOCK_BEFORE" export -q "${refs[@]}" -o "$OUT/airlock/before.tar" $AIRLOCK_EXPORT_ARGS
+}
 export_skopeo_copy() {
   local r
   for r in $REPOS_LIST; do
@@ -297,7 +306,8 @@ verify_airlock() {
 verify_sha256sum() { sha256sum "$BUNDLE"; }
 version_airlock() { "$AIRLOCK" --version; }
 verify_openssl() { openssl dgst -sha256 "$BUNDLE"; }
-export -f export_airlock export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy \
+export AIRLOCK_BEFORE="${AIRLOCK_BEFORE:-}"
+export -f export_airlock export_airlock_before export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy \
   verify_airlock verify_sha256sum verify_openssl version_airlock
 
 # The exact commands, for the report (scratch paths shown relative to $BENCH_WORK).
@@ -307,6 +317,7 @@ describe_raw() {
   case "$1" in
     export_airlock) echo "bin/airlock export -q $q -o bundle.tar $AIRLOCK_EXPORT_ARGS" ;;
     export_airlock_noref) echo "bin/airlock export -q $q -o noref.tar --referrers none $AIRLOCK_EXPORT_ARGS" ;;
+    export_airlock_before) echo "$AIRLOCK_BEFORE export -q $q -o before.tar $AIRLOCK_EXPORT_ARGS ($(git -C "$(dirname "$AIRLOCK_BEFORE")/.." log -1 --format=%h 2>/dev/null || echo '?'))" ;;
     export_skopeo_copy) echo "for r in ${REPOS[*]}; do skopeo copy -q --all --src-tls-verify=false docker://$SRC/bench/\$r:$TAG oci-archive:skopeo/\$r.tar:\$r; done; tar -cf skopeo-all.tar -C skopeo ." ;;
     export_skopeo_layout) echo "for r in ${REPOS[*]}; do skopeo copy -q --all --src-tls-verify=false docker://$SRC/bench/\$r:$TAG oci:layout:\$r; done; tar -cf skopeo-layout.tar -C layout ." ;;
     version_airlock) echo "bin/airlock --version" ;;
@@ -368,6 +379,10 @@ if [[ $SKOPEO_ONLY -eq 1 ]]; then
   VERIFY_TOOLS="sha256sum openssl"
 else
   EXPORT_TOOLS="airlock airlock_noref skopeo_copy skopeo_layout skopeo_sync"
+  if [[ -n "$AIRLOCK_BEFORE" ]]; then
+    [[ -x "$AIRLOCK_BEFORE" ]] || { echo "run.sh: AIRLOCK_BEFORE=$AIRLOCK_BEFORE is not executable" >&2; exit 2; }
+    EXPORT_TOOLS="airlock airlock_before airlock_noref skopeo_copy skopeo_layout skopeo_sync"
+  fi
   IMPORT_TOOLS="airlock skopeo_copy"
   VERIFY_TOOLS="airlock sha256sum openssl"
 fi
@@ -487,7 +502,7 @@ awk -F'\t' -v unique="$UNIQUE_BYTES" '
     }
   }' "$RUNS" | awk -F'\t' '
     BEGIN { split("export import reimport verify startup", o, " "); for (i in o) orank[o[i]] = i
-            split("airlock airlock_noref skopeo_copy skopeo_layout skopeo_sync openssl sha256sum", t, " "); for (i in t) trank[t[i]] = i }
+            split("airlock airlock_before airlock_noref skopeo_copy skopeo_layout skopeo_sync openssl sha256sum", t, " "); for (i in t) trank[t[i]] = i }
     { printf "%d%d\t%s\n", orank[$1], trank[$2], $0 }' | sort -n | cut -f2- >"$SUMMARY"
 
 med() { awk -F'\t' -v op="$1" -v tool="$2" '$1 == op && $2 == tool { print $4 }' "$SUMMARY"; }
@@ -506,6 +521,7 @@ if [[ -n "$(med reimport airlock)" && -n "$(med startup airlock)" ]]; then
   T_REIMPORT="$(awk -v a="$(med reimport airlock)" -v b="$(med startup airlock)" 'BEGIN { printf "%.2f", a - b }')"
 fi
 T_REFERRERS="$(ratio export airlock airlock_noref)"
+T_BEFORE="$(ratio export airlock airlock_before)"
 T_IMPORT="$(ratio import airlock skopeo_copy)"
 T_VERIFY="$(ratio verify airlock openssl)"
 T_RSS=""
@@ -580,6 +596,7 @@ MD="$RESULTS/$STAMP.md"
   echo "| export <= 0.35x skopeo's shared-layout route (copy --all into one oci: layout + tar) (wall) | ${T_EXPORT_LAYOUT:+${T_EXPORT_LAYOUT}x} | $(passmiss "$T_EXPORT_LAYOUT" 0.35 le) |"
   echo "| export vs skopeo per-image oci-archive route (wall, for reference) | ${T_EXPORT:+${T_EXPORT}x} | - |"
   echo "| export --referrers all <= 1.2x --referrers none (wall, no artifacts present) | ${T_REFERRERS:+${T_REFERRERS}x} | $(passmiss "$T_REFERRERS" 1.2 le) |"
+  [[ -z "$T_BEFORE" ]] || echo "| export, this build against AIRLOCK_BEFORE (wall; information, no target) | ${T_BEFORE}x | |"
   echo "| import <= 0.45x skopeo copy --all (wall) | ${T_IMPORT:+${T_IMPORT}x} | $(passmiss "$T_IMPORT" 0.45 le) |"
   echo "| verify <= 1.2x openssl dgst -sha256 (wall) | ${T_VERIFY:+${T_VERIFY}x} | $(passmiss "$T_VERIFY" 1.2 le) |"
   echo "| re-import (all present) < 0.5 s beyond airlock --version | ${T_REIMPORT:+${T_REIMPORT} s} | $(passmiss "$T_REIMPORT" 0.5 lt) |"
@@ -588,8 +605,9 @@ MD="$RESULTS/$STAMP.md"
   echo
   echo "Commands (\$SRC = $SRC, \$DST = $DST):"
   echo
-  for fn in export_airlock export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy verify_airlock verify_sha256sum verify_openssl version_airlock; do
+  for fn in export_airlock export_airlock_before export_airlock_noref export_skopeo_copy export_skopeo_layout export_skopeo_sync import_airlock import_skopeo_copy verify_airlock verify_sha256sum verify_openssl version_airlock; do
     if [[ $SKOPEO_ONLY -eq 1 && $fn == *airlock ]]; then continue; fi
+    if [[ -z "$AIRLOCK_BEFORE" && $fn == export_airlock_before ]]; then continue; fi
     echo "- \`$fn\`: \`$(describe "$fn")\`"
   done
   echo
