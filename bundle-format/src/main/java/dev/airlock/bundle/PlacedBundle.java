@@ -148,9 +148,22 @@ public final class PlacedBundle implements AutoCloseable {
             layout = Layout.of(prepared);
         }
         try {
+            // one export per output at a time: the partial file is locked while it is written
+            FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                ch.close();
+                throw new LocalIoException("writing bundle " + out + ": another export is writing " + partial + " right now");
+            }
             if (!resume) {
                 Files.deleteIfExists(journal);
-                Files.deleteIfExists(partial);
+                ch.truncate(0);
             }
             long needed = layout.total();
             if (resume) {
@@ -161,10 +174,13 @@ public final class PlacedBundle implements AutoCloseable {
             }
             long free = Files.getFileStore(target.getParent()).getUsableSpace();
             if (free < needed) {
+                ch.close();
+                if (!resume) {
+                    Files.deleteIfExists(partial); // nothing left behind on a disk that is too small
+                }
                 throw new LocalIoException("writing bundle " + out + ": No space left on device: the bundle needs " + needed + " more bytes, "
                         + free + " are free in " + target.getParent());
             }
-            FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileChannel jr = null;
             try {
                 layout.writeSkeleton(ch);
@@ -190,7 +206,8 @@ public final class PlacedBundle implements AutoCloseable {
                     writeFully(ch, ByteBuffer.wrap(k.getValue()), at);
                     inPlace.add(k.getKey());
                 }
-                jr = FileChannel.open(journal, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+                jr = FileChannel.open(journal, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
                 if (!resume) {
                     String head = JOURNAL_MAGIC + " " + opts.bundleId().get() + " " + opts.created().get() + " " + layout.key() + "\n";
                     writeFully(jr, ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)), -1);

@@ -204,6 +204,36 @@ class PlacedBundleTest {
     }
 
     @Test
+    void aSecondExportToTheSameOutputIsRefusedWhileTheFirstWrites() throws Exception {
+        TestContent c = TestContent.standard();
+        Path out = dir.resolve("busy.tar");
+        try (PlacedBundle first = PlacedBundle.open(out, c.images, c.order(), manifests(c), WriteOptions.defaults(), BundleWriter.Delta.NONE)) {
+            AirlockException e = assertThrows(AirlockException.class,
+                    () -> PlacedBundle.open(out, c.images, c.order(), manifests(c), WriteOptions.defaults(), BundleWriter.Delta.NONE));
+            assertTrue(e.getMessage().contains("another export is writing"), e.getMessage());
+            assertEquals(5, e.exitCode(), e.getMessage());
+            for (Descriptor d : c.order()) {
+                if (!first.isPlaced(d.digest())) {
+                    place(first, c, d);
+                }
+            }
+            first.finish();
+        }
+        BundleVerifier.verify(out, dev.airlock.sign.TrustPolicy.allowUnsignedOnly(), ProgressListener.NONE);
+    }
+
+    @Test
+    void aSymlinkPlantedAsThePartialFileIsNotFollowed() throws Exception {
+        TestContent c = TestContent.standard();
+        Path out = dir.resolve("link.tar");
+        Path victim = Files.writeString(dir.resolve("victim.txt"), "keep me");
+        Files.createSymbolicLink(PlacedBundle.partialOf(out), victim);
+        assertThrows(AirlockException.class,
+                () -> PlacedBundle.open(out, c.images, c.order(), manifests(c), WriteOptions.defaults(), BundleWriter.Delta.NONE));
+        assertEquals("keep me", Files.readString(victim));
+    }
+
+    @Test
     void aSliceRefusesBytesPastItsBlob() throws Exception {
         TestContent c = TestContent.standard();
         Path out = dir.resolve("s.tar");
