@@ -81,6 +81,26 @@ public final class PlacedBundle implements AutoCloseable {
         this.hasher = new OrderedHasher();
     }
 
+    /** File systems without sparse files: extending a file there writes zeros up to the new end (a second write of every byte). */
+    private static final Set<String> NO_HOLES = Set.of("vfat", "msdos", "fat", "umsdos", "exfat");
+
+    /**
+     * True when a bundle can be written in place in {@code dir}: its file system has sparse files,
+     * so laying out the whole file first costs nothing. FAT and exFAT (USB sticks, SD cards) fill
+     * the gap with zeros instead; there a bundle is better streamed once, in order.
+     */
+    public static boolean canWriteInPlace(Path dir) {
+        try {
+            return !holesMissing(Files.getFileStore(dir).type());
+        } catch (IOException e) {
+            return true; // the write itself will say what is wrong with the directory
+        }
+    }
+
+    static boolean holesMissing(String fileSystemType) {
+        return NO_HOLES.contains(fileSystemType.toLowerCase(java.util.Locale.ROOT));
+    }
+
     /** {@code .NAME.partial} beside {@code out}. */
     public static Path partialOf(Path out) {
         Path abs = out.toAbsolutePath();

@@ -234,6 +234,15 @@ class PlacedBundleTest {
     }
 
     @Test
+    void fileSystemsWithoutSparseFilesAreNotWrittenInPlace() {
+        assertTrue(PlacedBundle.holesMissing("vfat"));
+        assertTrue(PlacedBundle.holesMissing("exfat"));
+        assertFalse(PlacedBundle.holesMissing("ext4"));
+        assertFalse(PlacedBundle.holesMissing("tmpfs"));
+        assertTrue(PlacedBundle.canWriteInPlace(dir), "the test's own directory (ext4, xfs, tmpfs, overlay) has sparse files");
+    }
+
+    @Test
     void aSliceRefusesBytesPastItsBlob() throws Exception {
         TestContent c = TestContent.standard();
         Path out = dir.resolve("s.tar");

@@ -84,11 +84,21 @@ public final class Exporter {
 
     /**
      * True when the bundle is written in place ({@link PlacedBundle}: every byte written once): an
-     * uncompressed bundle. A {@code .tar.zst} bundle is a stream, written from blobs staged in a
-     * cache directory.
+     * uncompressed bundle on a file system with sparse files. A {@code .tar.zst} bundle is a
+     * stream, and FAT/exFAT would write every byte twice in place (zeros first): both are written
+     * from blobs staged in a cache directory.
      */
     static boolean inPlace(ExportRequest request) {
-        return !request.compress() && !request.output().getFileName().toString().endsWith(".zst");
+        if (request.compress() || request.output().getFileName().toString().endsWith(".zst")) {
+            return false;
+        }
+        Path dir = request.output().toAbsolutePath().getParent();
+        if (dir != null && !PlacedBundle.canWriteInPlace(dir)) {
+            request.progress().note(dir + " is on a file system without sparse files (FAT, exFAT): the bundle is streamed once, in order, "
+                    + "from blobs staged in the cache directory");
+            return false;
+        }
+        return true;
     }
 
     /** Where blobs are staged for a streamed bundle or for volumes: the given cache, else the default one. */
