@@ -186,11 +186,22 @@ seconds() {
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
 }
 cpu_of() { awk 'END { printf "%.2f", $1 + $2 }' "$RW/logs/cpu"; }
+# Each jar is timed from a copy of its own: the launcher writes a jar's class-data (CDS) archive on
+# that jar's first command, here the first warm-up receipt. One written by keygen (the first command
+# above) maps a third of a receipt's classes: the receipt then took 1.88 CPU-s instead of 1.64, the
+# same as without any archive (1.89).
+mkdir -p "$RW/jars/test" "$RW/jars/baseline"
+cp "${AIRLOCK_JAR:-$ROOT/cli/target/airlock.jar}" "$RW/jars/test/airlock.jar"
+TEST_JAR="$RW/jars/test/airlock.jar"
+if [[ -n "$BASELINE" ]]; then
+  cp "$BASELINE" "$RW/jars/baseline/airlock.jar"
+  BASE_JAR="$RW/jars/baseline/airlock.jar"
+fi
 # receipt_with JAR [ARGS...]: one timed receipt with that jar (empty JAR: the one under test)
 receipt_with() {
-  local jar="$1"
+  local jar="${1:-$TEST_JAR}"
   shift
-  AIRLOCK_JAR="${jar:-${AIRLOCK_JAR:-}}" seconds "$AIRLOCK" receipt -q --from "$DST" -o "$RW/now.receipt" "${ALL[@]}" "$@"
+  AIRLOCK_JAR="$jar" seconds "$AIRLOCK" receipt -q --from "$DST" -o "$RW/now.receipt" "${ALL[@]}" "$@"
 }
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -200,21 +211,21 @@ RECEIPT_T=()
 RECEIPT_CPU=()
 BASE_T=()
 BASE_CPU=()
-seconds "$AIRLOCK" --version >/dev/null   # warm-up: the jar into the page cache
+AIRLOCK_JAR="$TEST_JAR" seconds "$AIRLOCK" --version >/dev/null   # warm-up: the jar into the page cache
 # warm-up: two receipts per jar (the launcher writes its class-data archive on the first, takes it into use on the second)
 for w in 1 2; do
   receipt_with "" "${JOBS_ARGS[@]}" >/dev/null
-  [[ -z "$BASELINE" ]] || receipt_with "$BASELINE" "${JOBS_ARGS[@]}" >/dev/null
+  [[ -z "$BASELINE" ]] || receipt_with "$BASE_JAR" "${JOBS_ARGS[@]}" >/dev/null
 done
 for rep in $(seq 1 "$REPS"); do
   if (( rep % 2 )); then
-    VERSION_T+=("$(seconds "$AIRLOCK" --version)")
+    VERSION_T+=("$(AIRLOCK_JAR="$TEST_JAR" seconds "$AIRLOCK" --version)")
     RECEIPT_T+=("$(receipt_with "" "${JOBS_ARGS[@]}")"); RECEIPT_CPU+=("$(cpu_of)")
-    if [[ -n "$BASELINE" ]]; then BASE_T+=("$(receipt_with "$BASELINE" "${JOBS_ARGS[@]}")"); BASE_CPU+=("$(cpu_of)"); fi
+    if [[ -n "$BASELINE" ]]; then BASE_T+=("$(receipt_with "$BASE_JAR" "${JOBS_ARGS[@]}")"); BASE_CPU+=("$(cpu_of)"); fi
   else
-    if [[ -n "$BASELINE" ]]; then BASE_T+=("$(receipt_with "$BASELINE" "${JOBS_ARGS[@]}")"); BASE_CPU+=("$(cpu_of)"); fi
+    if [[ -n "$BASELINE" ]]; then BASE_T+=("$(receipt_with "$BASE_JAR" "${JOBS_ARGS[@]}")"); BASE_CPU+=("$(cpu_of)"); fi
     RECEIPT_T+=("$(receipt_with "" "${JOBS_ARGS[@]}")"); RECEIPT_CPU+=("$(cpu_of)")
-    VERSION_T+=("$(seconds "$AIRLOCK" --version)")
+    VERSION_T+=("$(AIRLOCK_JAR="$TEST_JAR" seconds "$AIRLOCK" --version)")
   fi
   log "  rep $rep: --version ${VERSION_T[-1]} s, receipt ${RECEIPT_T[-1]} s (${RECEIPT_CPU[-1]} CPU-s)${BASELINE:+, baseline ${BASE_T[-1]} s (${BASE_CPU[-1]} CPU-s)}"
 done
@@ -223,12 +234,25 @@ SWEEP_JOBS=()
 if [[ -n "$RECEIPT_JOBS" ]]; then
   IFS=, read -r -a SWEEP_JOBS <<<"$RECEIPT_JOBS"
   for rep in $(seq 1 "$REPS"); do
-    for j in "${SWEEP_JOBS[@]}"; do
+    for k in "${!SWEEP_JOBS[@]}"; do   # the order rotates with the repetition
+      j="${SWEEP_JOBS[$(( (k + rep) % ${#SWEEP_JOBS[@]} ))]}"
       SWEEP[$j]+="$(receipt_with "" --jobs "$j") "
     done
     log "  sweep rep $rep done"
   done
 fi
+# requests_of JAR: "REQUESTS CONNECTIONS" of one receipt, from the JDK HTTP client's own log
+# (-Djdk.httpclient.HttpClient.log=requests: a REQUEST line per request, the local port in each RESPONSE line)
+requests_of() {
+  AIRLOCK_JAR="${1:-$TEST_JAR}" JAVA_OPTS="${JAVA_OPTS:-} -Djdk.httpclient.HttpClient.log=requests" \
+    "$AIRLOCK" receipt -q --from "$DST" -o "$RW/now.receipt" "${ALL[@]}" "${JOBS_ARGS[@]}" >/dev/null 2>"$RW/logs/requests.log" \
+    || die "logged receipt failed: $(tail -n 3 "$RW/logs/requests.log" | tr '\n' ' ')"
+  printf '%s %s\n' "$(grep -c '^INFO: REQUEST: ' "$RW/logs/requests.log")" \
+    "$(grep -o 'Local port: *[0-9]*' "$RW/logs/requests.log" | sort -u | wc -l)"
+}
+read -r REQUESTS CONNECTIONS < <(requests_of "")
+B_REQUESTS=null; B_CONNECTIONS=null
+[[ -z "$BASELINE" ]] || read -r B_REQUESTS B_CONNECTIONS < <(requests_of "$BASE_JAR")
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 PRESENT="$(grep -o '"present":true' "$RW/now.receipt" | wc -l)"
 [[ "$PRESENT" -eq "$IMAGES" ]] || die "the receipt lists $PRESENT present images, expected $IMAGES"
@@ -262,8 +286,9 @@ JSON="$RESULTS/receipt-$STAMP.json"
   echo "| \`airlock receipt --from\` of $IMAGES images, mean ± sd of $REPS | $R_MEAN ± $R_SD s |"
   echo "| receipt beyond JVM start (target ≤ 2 s) | $BEYOND s ($RECEIPT_OK) |"
   echo "| receipt CPU (user+system), mean of $REPS | $RC_MEAN s |"
+  echo "| receipt HTTP requests (connections) | $REQUESTS ($CONNECTIONS) |"
   if [[ -n "$BASELINE" ]]; then
-    echo "| baseline \`$BASELINE\` receipt, mean ± sd of $REPS | $B_MEAN ± $B_SD s ($B_BEYOND s beyond start, $BC_MEAN CPU-s) |"
+    echo "| baseline \`$BASELINE\` receipt, mean ± sd of $REPS | $B_MEAN ± $B_SD s ($B_BEYOND s beyond start, $BC_MEAN CPU-s, $B_REQUESTS requests, $B_CONNECTIONS connections) |"
   fi
   for j in "${SWEEP_JOBS[@]:-}"; do
     [[ -n "$j" ]] || continue
@@ -289,7 +314,8 @@ cat >"$JSON" <<JSON
 {"stamp":"$STAMP","images":$IMAGES,"platforms":3,"uniqueBytes":$UNIQUE_BYTES,"reps":$REPS,"loadBefore":"$LOAD_BEFORE","loadAfter":"$LOAD_AFTER",
  "versionSeconds":{"mean":$V_MEAN,"sd":$V_SD,"runs":[$(IFS=,; echo "${VERSION_T[*]}")]},
  "receiptSeconds":{"mean":$R_MEAN,"sd":$R_SD,"runs":[$(IFS=,; echo "${RECEIPT_T[*]}")]},
- "receiptCpuSeconds":$RC_MEAN,"baselineReceiptSeconds":{"mean":$B_MEAN,"sd":$B_SD,"cpu":$BC_MEAN,"beyondStart":$B_BEYOND},
+ "receiptCpuSeconds":$RC_MEAN,"receiptRequests":$REQUESTS,"receiptConnections":$CONNECTIONS,
+ "baselineReceiptSeconds":{"mean":$B_MEAN,"sd":$B_SD,"cpu":$BC_MEAN,"beyondStart":$B_BEYOND,"requests":$B_REQUESTS,"connections":$B_CONNECTIONS},
  "receiptBeyondStartSeconds":$BEYOND,"fullBundleBytes":$FULL_BYTES,"deltaBytes":$DELTA_BYTES,"newUniqueBytes":$NEW_BYTES,"deltaOverheadPercent":$OVERHEAD}
 JSON
 cat "$MD"
