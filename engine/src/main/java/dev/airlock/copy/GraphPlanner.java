@@ -146,13 +146,18 @@ public final class GraphPlanner {
     /**
      * Plans one image, its attached artifacts looked for on {@code finding}: a pool the caller
      * shares between the images it plans in parallel (never the pool this runs on) and shuts down.
+     * The images planned on one pool share what is found out on the way, as {@link #planAll} does:
+     * a repository's tag list is asked for once for all of them.
      */
     public ImagePlan planSharing(SourceImage src, ExecutorService finding) {
         if (!referrers.enabled() || !ArtifactFinder.applies(src.store())) {
             return plan(src, null);
         }
-        return plan(src, new ArtifactFinder(referrers, finding, external));
+        return plan(src, sharedFinders.computeIfAbsent(finding, pool -> new ArtifactFinder(referrers, pool, external)));
     }
+
+    /** {@link #planSharing}'s finders, one per pool it was given (by identity). */
+    private final Map<ExecutorService, ArtifactFinder> sharedFinders = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ImagePlan plan(SourceImage src, ArtifactFinder finder) {
         RawManifest fetched;

@@ -100,6 +100,46 @@ class GraphPlannerWithoutConfigReadsTest {
         assertEquals(0, p.blobs().stream().filter(b -> b.digest().equals(layer)).count());
     }
 
+    @Test
+    void imagesPlannedOnOnePoolListTheirRepositorysTagsOnce() throws Exception {
+        DirectoryStore dir = DirectoryStore.open(tmp.resolve("src"));
+        TestImage v1 = TestImages.image("app").tag("1.0").build();
+        TestImage v2 = TestImages.image("app").tag("2.0").baseSeed(9).build();
+        v1.pushTo(dir, "app");
+        v2.pushTo(dir, "app");
+        List<String> listed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        class Listing extends ForwardingStore implements dev.airlock.store.TagLister {
+            Listing() {
+                super(dir);
+            }
+
+            @Override
+            public List<String> listTags(String repository) {
+                listed.add(repository);
+                return List.of("1.0", "2.0");
+            }
+        }
+        Listing src = new Listing();
+        GraphPlanner planner = new GraphPlanner(List.of(), ReferrerOptions.ALL).withoutConfigReads();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (String ref : List.of("example.org/app:1.0", "example.org/app:2.0")) {
+                ImagePlan p = planner.planSharing(SourceImage.of(ImageReference.parse(ref), src), pool);
+                assertEquals(List.of(), p.artifacts());
+            }
+            assertEquals(List.of("app"), listed, "one tag list for both images of the repository");
+            java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newFixedThreadPool(1);
+            try {
+                planner.planSharing(SourceImage.of(ImageReference.parse("example.org/app:1.0"), src), other);
+            } finally {
+                other.shutdownNow();
+            }
+            assertEquals(List.of("app", "app"), listed, "another pool, another listing");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static List<Digest> digests(List<RawManifest> ms) {
         return ms.stream().map(RawManifest::digest).toList();
     }

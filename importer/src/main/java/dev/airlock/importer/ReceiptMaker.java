@@ -44,8 +44,6 @@ public final class ReceiptMaker {
     private final TargetMapping mapping;
     private final int jobs;
     private final ProgressListener progress;
-    /** Manifests only: a receipt neither reads configs nor checks platforms. */
-    private final GraphPlanner planner = new GraphPlanner(List.of(), ReferrerOptions.ALL).withoutConfigReads();
 
     public ReceiptMaker(ImageStore target, TargetMapping mapping, int jobs, ProgressListener progress) {
         this.target = Objects.requireNonNull(target, "target");
@@ -59,10 +57,13 @@ public final class ReceiptMaker {
         ExecutorService pool = Executors.newFixedThreadPool(jobs, Workers.named("receipt"));
         // the artifacts of every image are looked for on one pool beside it (a thread pool per image cost 400 thread starts for 100)
         ExecutorService finding = Executors.newFixedThreadPool(jobs, Workers.named("referrers"));
+        // manifests only: a receipt neither reads configs nor checks platforms; one planner for all the
+        // images, so that a repository's tag list (cosign and sha256-<hex> tags) is asked for once
+        GraphPlanner planner = new GraphPlanner(List.of(), ReferrerOptions.ALL).withoutConfigReads();
         try {
             List<Future<Optional<ImagePlan>>> plans = new ArrayList<>();
             for (ImageReference src : sources) {
-                plans.add(pool.submit(() -> plan(src, finding)));
+                plans.add(pool.submit(() -> plan(planner, src, finding)));
             }
             List<Optional<ImagePlan>> planned = new ArrayList<>();
             for (Future<Optional<ImagePlan>> f : plans) {
@@ -99,7 +100,7 @@ public final class ReceiptMaker {
      * The image's graph at the target, or empty when its tag does not exist there, or its graph
      * there is incomplete or damaged (then nothing of it is claimed, with a warning).
      */
-    private Optional<ImagePlan> plan(ImageReference src, ExecutorService finding) {
+    private Optional<ImagePlan> plan(GraphPlanner planner, ImageReference src, ExecutorService finding) {
         ImageReference dst = mapping.map(src);
         try {
             // the tag is read once (GET, its bytes hashed): no HEAD before it
