@@ -49,6 +49,8 @@ public final class GraphPlanner {
     private final Set<Digest> external;
     /** False: configs are not read (their digest and size come from the manifest), nor platform-checked. */
     private final boolean readConfigs;
+    /** {@link #planSharing}'s finders, one per pool it was given (by identity). */
+    private final Map<ExecutorService, ArtifactFinder> sharedFinders = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param keep platforms to keep; empty keeps every platform (and every attestation); no attached artifacts */
     public GraphPlanner(List<Platform> keep) {
@@ -155,9 +157,6 @@ public final class GraphPlanner {
         }
         return plan(src, sharedFinders.computeIfAbsent(finding, pool -> new ArtifactFinder(referrers, pool, external)));
     }
-
-    /** {@link #planSharing}'s finders, one per pool it was given (by identity). */
-    private final Map<ExecutorService, ArtifactFinder> sharedFinders = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ImagePlan plan(SourceImage src, ArtifactFinder finder) {
         RawManifest fetched;
