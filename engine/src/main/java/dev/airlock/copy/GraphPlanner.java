@@ -34,7 +34,8 @@ import java.util.concurrent.Future;
  * Resolves images to their whole graph before any layer moves: the top manifest by tag or digest,
  * every child manifest (nested indexes too), every config; checks each index entry's platform
  * against its child's config; applies a platform filter by rewriting indexes. Reads manifests and
- * configs only (small, bounded), never layers.
+ * configs only (small, bounded), never layers. {@link #withoutConfigReads()} reads manifests only
+ * (for a receipt of what a registry holds, where no platform is checked or filtered).
  */
 public final class GraphPlanner {
     /** Index nesting deeper than this is refused (a loop or hostile content). */
@@ -46,6 +47,10 @@ public final class GraphPlanner {
     private final List<Platform> keep;
     private final ReferrerOptions referrers;
     private final Set<Digest> external;
+    /** False: configs are not read (their digest and size come from the manifest), nor platform-checked. */
+    private final boolean readConfigs;
+    /** {@link #planSharing}'s finders, one per pool it was given (by identity). */
+    private final Map<ExecutorService, ArtifactFinder> sharedFinders = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param keep platforms to keep; empty keeps every platform (and every attestation); no attached artifacts */
     public GraphPlanner(List<Platform> keep) {
@@ -72,9 +77,29 @@ public final class GraphPlanner {
 
     /** Both: platforms to keep, artifacts to plan, digests that are external. */
     public GraphPlanner(List<Platform> keep, ReferrerOptions referrers, Set<Digest> external) {
+        this(keep, referrers, external, true);
+    }
+
+    private GraphPlanner(List<Platform> keep, ReferrerOptions referrers, Set<Digest> external, boolean readConfigs) {
         this.keep = List.copyOf(keep);
         this.referrers = java.util.Objects.requireNonNull(referrers, "referrers");
         this.external = Set.copyOf(external);
+        this.readConfigs = readConfigs;
+        if (!readConfigs && !this.keep.isEmpty()) {
+            throw new IllegalArgumentException("a platform filter needs the configs read");
+        }
+    }
+
+    /**
+     * The same planner reading manifests only: an image manifest's config is listed in the plan's
+     * blobs from the manifest's descriptor (digest and size) like its layers, never fetched, so
+     * neither its digest nor the index entry's platform claim against it is checked; the plan's
+     * platforms are the index entries' claims. For {@code airlock receipt} (what a registry holds:
+     * it accepted each manifest only with its blobs, config included); export, import and sync
+     * read and check every config. Only without a platform filter (there is no platform to filter on).
+     */
+    public GraphPlanner withoutConfigReads() {
+        return new GraphPlanner(keep, referrers, external, false);
     }
 
     /** Plans every image, in parallel; throws {@link PlanException} listing every image that failed. */
@@ -123,12 +148,14 @@ public final class GraphPlanner {
     /**
      * Plans one image, its attached artifacts looked for on {@code finding}: a pool the caller
      * shares between the images it plans in parallel (never the pool this runs on) and shuts down.
+     * The images planned on one pool share what is found out on the way, as {@link #planAll} does:
+     * a repository's tag list is asked for once for all of them.
      */
     public ImagePlan planSharing(SourceImage src, ExecutorService finding) {
         if (!referrers.enabled() || !ArtifactFinder.applies(src.store())) {
             return plan(src, null);
         }
-        return plan(src, new ArtifactFinder(referrers, finding, external));
+        return plan(src, sharedFinders.computeIfAbsent(finding, pool -> new ArtifactFinder(referrers, pool, external)));
     }
 
     private ImagePlan plan(SourceImage src, ArtifactFinder finder) {
@@ -204,13 +231,13 @@ public final class GraphPlanner {
             }
             ManifestView view = m.view();
             if (view instanceof ImageManifest im) {
-                if (external.contains(im.config().digest())) {
-                    // the config is at the target: the index entry's claim is what is known here
+                if (external.contains(im.config().digest()) || !readConfigs) {
+                    // the config is at the target, or not to be read: the index entry's claim is what is known here
                     claimed.filter(p -> !p.isUnknown()).ifPresent(p -> {
                         seen.add(p);
                         platforms.add(p);
                     });
-                    im.blobs().forEach(b -> (external.contains(b.digest()) ? required : blobs).putIfAbsent(b.digest(), plain(b)));
+                    addBlobs(im, readConfigs);
                     manifests.putIfAbsent(m.digest(), m);
                     return m;
                 }
@@ -222,13 +249,7 @@ public final class GraphPlanner {
                     }
                     platforms.add(actual);
                 }
-                im.blobs().forEach(b -> {
-                    if (external.contains(b.digest())) {
-                        required.putIfAbsent(b.digest(), plain(b));
-                    } else {
-                        blobs.putIfAbsent(b.digest(), b);
-                    }
-                });
+                addBlobs(im, false);
                 manifests.putIfAbsent(m.digest(), m);
                 return m;
             }
@@ -283,6 +304,17 @@ public final class GraphPlanner {
             }
             manifests.putIfAbsent(result.digest(), result);
             return result;
+        }
+
+        /** The manifest's config and layers: external ones as required, the others as carried ({@code plainCarried}: without annotations). */
+        private void addBlobs(ImageManifest im, boolean plainCarried) {
+            im.blobs().forEach(b -> {
+                if (external.contains(b.digest())) {
+                    required.putIfAbsent(b.digest(), plain(b));
+                } else {
+                    blobs.putIfAbsent(b.digest(), plainCarried ? plain(b) : b);
+                }
+            });
         }
 
         private RawManifest fetchChild(Descriptor e) {

@@ -27,13 +27,16 @@ import java.util.concurrent.Future;
  * Makes a {@link Receipt} from what a registry holds now ({@code airlock receipt}, and
  * {@code airlock import --receipt} after an import). For each source reference: map it to the
  * target ({@link TargetMapping}), resolve the tag there (absent: listed as absent), walk the graph
- * with the engine's {@link GraphPlanner} using the target as the source (every manifest fetched by
- * digest and verified, image configs read whole, verified and platform-checked; the artifacts
- * attached to its manifests found the way the target makes them findable: cosign tags, the
- * referrers tag-schema index, the referrers API), images in parallel ({@code jobs}). Blobs are
- * not asked one by one: each is referenced by a manifest read from that repository by digest, and
- * a registry accepts a manifest only with its blobs present there (Distribution refuses one whose
- * blobs it lacks; the importer still checks every item a delta relies on before its first upload).
+ * with the engine's {@link GraphPlanner} using the target as the source, reading manifests only
+ * ({@link GraphPlanner#withoutConfigReads()}: every manifest fetched by digest and verified; the
+ * artifacts attached to its manifests found the way the target makes them findable: cosign tags,
+ * the referrers tag-schema index, the referrers API), images in parallel ({@code jobs}). Blobs,
+ * image configs included, are not asked one by one: each is referenced by a manifest read from
+ * that repository by digest, and a registry accepts a manifest only with its blobs present there
+ * (Distribution refuses one whose blobs it lacks; the importer still checks every item a delta
+ * relies on before its first upload). So a receipt does not prove that a blob is still there (one
+ * deleted through the registry's API after its manifest was accepted is still listed), nor does it
+ * check an index entry's platform against its config (export did, before the image crossed).
  * Nothing is assumed from a bundle.
  */
 public final class ReceiptMaker {
@@ -54,10 +57,13 @@ public final class ReceiptMaker {
         ExecutorService pool = Executors.newFixedThreadPool(jobs, Workers.named("receipt"));
         // the artifacts of every image are looked for on one pool beside it (a thread pool per image cost 400 thread starts for 100)
         ExecutorService finding = Executors.newFixedThreadPool(jobs, Workers.named("referrers"));
+        // manifests only: a receipt neither reads configs nor checks platforms; one planner for all the
+        // images, so that a repository's tag list (cosign and sha256-<hex> tags) is asked for once
+        GraphPlanner planner = new GraphPlanner(List.of(), ReferrerOptions.ALL).withoutConfigReads();
         try {
             List<Future<Optional<ImagePlan>>> plans = new ArrayList<>();
             for (ImageReference src : sources) {
-                plans.add(pool.submit(() -> plan(src, finding)));
+                plans.add(pool.submit(() -> plan(planner, src, finding)));
             }
             List<Optional<ImagePlan>> planned = new ArrayList<>();
             for (Future<Optional<ImagePlan>> f : plans) {
@@ -94,11 +100,11 @@ public final class ReceiptMaker {
      * The image's graph at the target, or empty when its tag does not exist there, or its graph
      * there is incomplete or damaged (then nothing of it is claimed, with a warning).
      */
-    private Optional<ImagePlan> plan(ImageReference src, ExecutorService finding) {
+    private Optional<ImagePlan> plan(GraphPlanner planner, ImageReference src, ExecutorService finding) {
         ImageReference dst = mapping.map(src);
         try {
             // the tag is read once (GET, its bytes hashed): no HEAD before it
-            return Optional.of(new GraphPlanner(List.of(), ReferrerOptions.ALL).planSharing(new SourceImage(dst, target, dst.repository(), dst.reference()), finding));
+            return Optional.of(planner.planSharing(new SourceImage(dst, target, dst.repository(), dst.reference()), finding));
         } catch (dev.airlock.error.RegistryException e) {
             if (e.isNotFound() && target.headManifest(dst.repository(), dst.reference()).isEmpty()) {
                 return Optional.empty(); // the tag does not exist: absent, not an error
