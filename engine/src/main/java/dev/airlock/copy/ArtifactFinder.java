@@ -55,7 +55,8 @@ final class ArtifactFinder {
     private final ExecutorService pool;
     /** Digests a delta relies on at the target: an artifact among them is listed, its graph is not planned. */
     private final Set<Digest> external;
-    private final Map<String, Set<String>> tags = new ConcurrentHashMap<>();
+    /** Each repository's tags, listed once per source store: the same path on two registries is two repositories. */
+    private final Map<List<Object>, Set<String>> tags = new ConcurrentHashMap<>();
 
     ArtifactFinder(ReferrerOptions options, ExecutorService pool, Set<Digest> external) {
         this.options = options;
@@ -154,7 +155,7 @@ final class ArtifactFinder {
         ImageSource store = src.store();
         String repo = src.repository();
         Optional<Set<String>> known = store instanceof TagLister t
-                ? Optional.of(tags.computeIfAbsent(repo, r -> new LinkedHashSet<>(t.listTags(r)))) : Optional.empty();
+                ? Optional.of(tags.computeIfAbsent(List.of(store, repo), k -> new LinkedHashSet<>(t.listTags(repo)))) : Optional.empty();
         Optional<List<Descriptor>> api = store instanceof ReferrersSource rs ? rs.referrersApi(repo, subject) : Optional.empty();
         if (api.isPresent()) {
             api.get().forEach(d -> candidates.add(new Candidate(subject, d.digest().toString(), Artifact.REFERRERS_API, Optional.of(d))));

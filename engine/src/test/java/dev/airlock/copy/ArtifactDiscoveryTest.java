@@ -72,6 +72,25 @@ class ArtifactDiscoveryTest {
     }
 
     @Test
+    void theSameRepositoryPathOnTwoRegistriesHasEachItsOwnTagList() {
+        // one plan of docker.io/library/x and mirror/library/x: each registry's tags answer for its own images
+        TestImage a = TestImages.image("same-a").oci().singlePlatform("linux/amd64").baseSeed(61).build();
+        TestImage b = TestImages.image("same-b").oci().singlePlatform("linux/amd64").baseSeed(62).build();
+        try (RegistryProcess other = RegistryProcess.start(); RegistryStore otherStore = RegistryStore.open(other.host(), RegistryOptions.anonymous())) {
+            a.pushTo(store, "same/app");
+            b.pushTo(otherStore, "same/app");
+            Artifact sig = TestArtifacts.cosignSignature(b.top().digest(), "same/app on the other registry", TestArtifacts.ecKey());
+            sig.pushTo(otherStore, "same/app", TestArtifacts.schemaTag(b.top().digest()) + ".sig");
+            List<ImagePlan> plans = new GraphPlanner(List.of(), ReferrerOptions.ALL).planAll(List.of(
+                    SourceImage.of(ImageReference.parse(reg.host() + "/same/app:1.0"), store),
+                    SourceImage.of(ImageReference.parse(other.host() + "/same/app:1.0"), otherStore)), 1);
+            assertEquals(List.of(), plans.get(0).artifacts());
+            assertEquals(List.of(sig.digest()), plans.get(1).artifacts().stream().map(dev.airlock.copy.Artifact::digest).toList(),
+                    "the other registry's signature, found in its own tag list");
+        }
+    }
+
+    @Test
     void aLoopOfCosignTagsEndsAndEachManifestIsPlannedOnce() {
         TestImage img = TestImages.image("loop").oci().singlePlatform("linux/amd64").baseSeed(22).build();
         img.pushTo(store, "loop/app");
