@@ -206,7 +206,11 @@ public final class Exporter {
         }
         Optional<DirectoryStore> cache = request.cacheDir().map(Exporter::openCache);
         ProgressListener progress = request.progress();
+        boolean earlier = Files.exists(PlacedBundle.partialOf(request.output()));
         try (PlacedBundle bundle = PlacedBundle.open(request.output(), images, order, known, options, d)) {
+            if (earlier && bundle.resumed().isEmpty()) {
+                progress.note("replaced " + bundle.partialFile() + ": it held nothing of this export (another export's, or none of its blobs complete)");
+            }
             if (!bundle.resumed().isEmpty()) {
                 long bytes = bundle.resumed().stream().mapToLong(x -> bundle.listed(x).orElseThrow().size()).sum();
                 progress.note("resuming " + bundle.partialFile() + ": " + bundle.resumed().size() + " blobs (" + bytes
