@@ -51,6 +51,13 @@ final class RegistryHandler implements Http1Server.Handler {
     private static final ThreadLocal<java.nio.ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> java.nio.ByteBuffer.allocateDirect(BUFFER));
     private static final ThreadLocal<byte[]> HEAP = ThreadLocal.withInitial(() -> new byte[BUFFER]);
     private static final int MAX_PAGE = 10_000;
+    /** Hash the buffer-fulls of first reads while the connection threads send them. */
+    private static final java.util.concurrent.ExecutorService HASHERS = java.util.concurrent.Executors.newFixedThreadPool(
+            Runtime.getRuntime().availableProcessors(), r -> {
+                Thread t = new Thread(r, "airlock-serve-hash");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final Catalog catalog;
     private final Optional<RequestLog> log;
@@ -320,9 +327,11 @@ final class RegistryHandler implements Http1Server.Handler {
      */
     private void send(Reply r, Catalog.Content c, long first, long length, OutputStream out, boolean verify) throws IOException {
         Descriptor d = c.descriptor();
-        Optional<java.nio.channels.WritableByteChannel> ch = verify || length <= SMALL ? Optional.empty() : r.res.channel();
+        Optional<java.nio.channels.WritableByteChannel> ch = length <= SMALL ? Optional.empty() : r.res.channel();
         if (ch.isPresent()) {
-            r.res.wrote(c.archive().transferBlob(d.digest(), first, length, ch.get(), DIRECT.get()));
+            java.nio.channels.WritableByteChannel to = verify
+                    ? new HashingChannel(ch.get(), d.digest(), d.size(), c.archive().describe() + ": " + c.entry().path(), HASHERS) : ch.get();
+            r.res.wrote(c.archive().transferBlob(d.digest(), first, length, to, DIRECT.get()));
             return;
         }
         try (InputStream in = verify ? c.archive().openBlob("", d) : c.archive().openBlobRange(d.digest(), first, length)) {
