@@ -51,13 +51,6 @@ final class RegistryHandler implements Http1Server.Handler {
     private static final ThreadLocal<java.nio.ByteBuffer> DIRECT = ThreadLocal.withInitial(() -> java.nio.ByteBuffer.allocateDirect(BUFFER));
     private static final ThreadLocal<byte[]> HEAP = ThreadLocal.withInitial(() -> new byte[BUFFER]);
     private static final int MAX_PAGE = 10_000;
-    /** Hash the buffer-fulls of first reads while the connection threads send them. */
-    private static final java.util.concurrent.ExecutorService HASHERS = java.util.concurrent.Executors.newFixedThreadPool(
-            Runtime.getRuntime().availableProcessors(), r -> {
-                Thread t = new Thread(r, "airlock-serve-hash");
-                t.setDaemon(true);
-                return t;
-            });
 
     private final Catalog catalog;
     private final Optional<RequestLog> log;
@@ -323,15 +316,16 @@ final class RegistryHandler implements Http1Server.Handler {
      * a smaller one, and every body over TLS, through the response stream, where a small body
      * leaves in one write with its headers. (Hashing on the direct-buffer path instead, from the
      * buffer copied into the heap array, was no cheaper: a fresh serve, 1 GiB of layers by curl,
-     * 1.11 vs 1.14 CPU-s; under skopeo 1.67-2.20 vs 1.32-1.77 CPU-s.)
+     * 1.11 vs 1.14 CPU-s; under skopeo 1.67-2.20 vs 1.32-1.77 CPU-s. Hashing each buffer-full in
+     * another thread while it is written cost 0.3-1.2 CPU-s more per GiB, one thread hand-off per
+     * 256 KiB, and was 0.92x, 0.93x, 1.07x and 1.15x the wall time of this in four same-run
+     * comparisons on a loaded machine: reverted. See docs/benchmarks.md, airlock serve.)
      */
     private void send(Reply r, Catalog.Content c, long first, long length, OutputStream out, boolean verify) throws IOException {
         Descriptor d = c.descriptor();
-        Optional<java.nio.channels.WritableByteChannel> ch = length <= SMALL ? Optional.empty() : r.res.channel();
+        Optional<java.nio.channels.WritableByteChannel> ch = verify || length <= SMALL ? Optional.empty() : r.res.channel();
         if (ch.isPresent()) {
-            java.nio.channels.WritableByteChannel to = verify
-                    ? new HashingChannel(ch.get(), d.digest(), d.size(), c.archive().describe() + ": " + c.entry().path(), HASHERS) : ch.get();
-            r.res.wrote(c.archive().transferBlob(d.digest(), first, length, to, DIRECT.get()));
+            r.res.wrote(c.archive().transferBlob(d.digest(), first, length, ch.get(), DIRECT.get()));
             return;
         }
         try (InputStream in = verify ? c.archive().openBlob("", d) : c.archive().openBlobRange(d.digest(), first, length)) {
