@@ -58,7 +58,7 @@ final class Catalog {
     private final SortedMap<String, Repository> repositories;
     private final Map<Digest, List<Referrer>> referrers;
     private final List<Served> served;
-    /** Digests whose whole content was hashed in this run (at start with verify-all, or on a first full read). */
+    /** Digests whose whole content was hashed in this run (at start with verify-all, on a first full read, or before a first Range part). */
     private final Set<Digest> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Digests whose content failed its hash in this run: never served again. */
     private final Set<Digest> damaged = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -281,7 +281,7 @@ final class RegistryHandler implements Http1Server.Handler {
         if (r.head || size == 0) {
             return;
         }
-        // hashed on its first full read in this run (or at start with --verify-all); after that read unverified
+        // hashed on its first full read in this run (or its first Range request, or at start with --verify-all); after that read unverified
         boolean verified = catalog.verified(d.digest());
         try {
             send(r, c.get(), 0, size, out, !verified);
