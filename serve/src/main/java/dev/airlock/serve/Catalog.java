@@ -58,8 +58,10 @@ final class Catalog {
     private final SortedMap<String, Repository> repositories;
     private final Map<Digest, List<Referrer>> referrers;
     private final List<Served> served;
-    /** Digests whose whole content was hashed in this run (at start with verify-all, or on a first full read). */
+    /** Digests whose whole content was hashed in this run (at start with verify-all, on a first full read, or before a first Range part). */
     private final Set<Digest> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Digests whose content failed its hash in this run: never served again. */
+    private final Set<Digest> damaged = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Catalog(Map<Digest, Content> content, SortedMap<String, Repository> repositories,
                     Map<Digest, List<Referrer>> referrers, List<Served> served) {
@@ -179,6 +181,15 @@ final class Catalog {
 
     void markVerified(Digest digest) {
         verified.add(digest);
+    }
+
+    /** True once {@code digest}'s content failed its hash in this run. */
+    boolean damaged(Digest digest) {
+        return damaged.contains(digest);
+    }
+
+    void markDamaged(Digest digest) {
+        damaged.add(digest);
     }
 
     List<Served> served() {

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  *
  * @param bundles          uncompressed bundles ({@code .tar}); each digest is served once, from the first bundle holding it
  * @param trust            which signers are accepted (checked at start, before anything is served)
- * @param verifyAll        also hash every blob at start (otherwise a blob is verified the first time it is sent whole)
+ * @param verifyAll        also hash every blob at start (otherwise a blob is hashed the first time it is sent whole or a part of it is asked for)
  * @param keepRegistryHost repository names keep the source host: {@code docker.io/rancher/pause} (default {@code rancher/pause})
  * @param listen           address to listen on ({@link #DEFAULT_LISTEN} unless given)
  * @param tls              certificate chain and key for HTTPS; empty for plain HTTP

@@ -150,6 +150,72 @@ class ServeStartTest {
         assertEquals(ExitCodes.VERIFICATION, e.exitCode(), e.getMessage());
     }
 
+    /**
+     * A damaged layer spanning several 256 KiB transfer buffers: its first whole read arrives short
+     * of its Content-Length, later requests for it get a 500 without a byte of it, and a Range
+     * request is answered only from a blob whose whole content matched (a damaged blob asked for
+     * first by a Range request: 500; an intact one: the right part, then the whole blob by the
+     * direct-buffer path).
+     */
+    @Test
+    void aDamagedLargeBlobIsCutShortAndNoPartOfItIsServedAfterwards() throws Exception {
+        TestImage a = TestImages.image("big").oci().tag("1").platforms("linux/amd64", "linux/arm64/v8").baseSeed(7).layerSize(640 * 1024).build();
+        Path b = bundle("big.tar", Optional.empty(), new ServeBundles.Entry("docker.io/library/big:1", a));
+        TestImages.Blob bad = a.platforms().get(0).layers().get(2);
+        TestImages.Blob good = a.platforms().get(1).layers().get(2);
+        assertTrue(bad.bytes().length > 2 * 256 * 1024, "spans several transfer buffers: " + bad.bytes().length);
+        flipByteOf(b, bad.bytes());
+        for (boolean rangeFirst : new boolean[] {false, true}) {
+            List<String> errors = new CopyOnWriteArrayList<>();
+            try (BundleServer s = BundleServer.start(new ServeRequest(List.of(b), TrustPolicy.allowUnsignedOnly(), false, false, ANY_PORT,
+                    Optional.empty(), Optional.empty(), errors::add), ProgressListener.NONE)) {
+                String path = "/v2/library/big/blobs/" + bad.digest();
+                if (rangeFirst) {
+                    RawAnswer part = RawAnswer.get(s, path, "Range: bytes=0-99");
+                    assertEquals(500, part.status(), part.head());
+                    assertFalse(part.head().contains("Content-Range"), part.head());
+                } else {
+                    RawAnswer first = RawAnswer.get(s, path, null);
+                    assertEquals(200, first.status(), first.head());
+                    assertTrue(first.head().contains("Content-Length: " + bad.bytes().length), first.head());
+                    assertTrue(first.body().length < bad.bytes().length, "a damaged blob must arrive short: " + first.body().length);
+                }
+                assertEquals(1, errors.size(), errors.toString());
+                assertTrue(errors.get(0).contains(bad.digest().hex()) && errors.get(0).contains("content has digest"), errors.get(0));
+                RawAnswer again = RawAnswer.get(s, path, null);
+                assertEquals(500, again.status(), again.head());
+                assertFalse(new String(again.body(), java.nio.charset.StandardCharsets.ISO_8859_1).contains(new String(bad.bytes(), 0, 64,
+                        java.nio.charset.StandardCharsets.ISO_8859_1)), "no byte of a damaged blob after the first failure");
+                assertEquals(500, RawAnswer.get(s, path, "Range: bytes=10-20").status());
+                // an intact large blob: a part first (whole blob hashed, then the part), then whole
+                String ok = "/v2/library/big/blobs/" + good.digest();
+                RawAnswer part = RawAnswer.get(s, ok, "Range: bytes=300000-300099");
+                assertEquals(206, part.status(), part.head());
+                assertArrayEquals(java.util.Arrays.copyOfRange(good.bytes(), 300000, 300100), part.body());
+                RawAnswer whole = RawAnswer.get(s, ok, null);
+                assertEquals(200, whole.status(), whole.head());
+                assertArrayEquals(good.bytes(), whole.body());
+                assertEquals(1, errors.size(), errors.toString());
+            }
+        }
+    }
+
+    /** One GET on its own connection, read to the end of the stream as sent: status line and headers, then every body byte that came. */
+    record RawAnswer(int status, String head, byte[] body) {
+        static RawAnswer get(BundleServer s, String path, String extraHeader) throws IOException {
+            try (java.net.Socket c = new java.net.Socket(s.address().getAddress(), s.address().getPort())) {
+                c.setSoTimeout(10_000);
+                String req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + (extraHeader == null ? "" : extraHeader + "\r\n") + "\r\n";
+                c.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                byte[] all = c.getInputStream().readAllBytes();
+                int end = indexOf(all, "\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertTrue(end > 0, "no complete response head");
+                String head = new String(all, 0, end, java.nio.charset.StandardCharsets.ISO_8859_1);
+                return new RawAnswer(Integer.parseInt(head.substring(9, 12)), head, java.util.Arrays.copyOfRange(all, end + 4, all.length));
+            }
+        }
+    }
+
     /** Changes one byte in the middle of {@code content}'s copy inside the tar. */
     static void flipByteOf(Path tar, byte[] content) throws IOException {
         byte[] all = Files.readAllBytes(tar);
