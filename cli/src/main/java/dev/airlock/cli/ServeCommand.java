@@ -42,7 +42,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0:5000 for every interface).")
     String listen;
 
-    @Option(names = "--verify-all", description = "Also hash every blob before serving (otherwise each blob is verified the first time it is sent whole).")
+    @Option(names = "--verify-all", description = "Also hash every blob before serving (otherwise a blob is hashed while first sent whole, a bad one cut off before its last bytes and refused from then on, and hashed whole before a Range request sends any part of it).")
     boolean verifyAll;
 
     @Option(names = "--log", paramLabel = "FILE", description = "Append one line per request: time, client, method, path, status, bytes, ms.")
