@@ -251,18 +251,27 @@ public final class PlacedBundle implements AutoCloseable {
     /** True when the file holds {@code b} at {@code offset} (a journalled blob of an earlier run, checked again). */
     private static boolean holds(FileChannel ch, long offset, Descriptor b) throws IOException {
         MessageDigest md = Digest.newSha256();
-        ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-        long pos = 0;
-        while (pos < b.size()) {
-            buf.clear().limit((int) Math.min(BUFFER, b.size() - pos));
-            int n = ch.read(buf, offset + pos);
+        long end = hashRange(ch, md, ByteBuffer.allocate(BUFFER), offset, offset + b.size(), () -> false);
+        return end == offset + b.size() && Digest.ofSha256(md.digest()).equals(b.digest());
+    }
+
+    /**
+     * Feeds {@code ch}'s bytes from {@code from} to {@code to} into {@code md} through {@code buf};
+     * returns where it stopped: {@code to}, or earlier at the end of the file or when {@code stop} says so.
+     */
+    private static long hashRange(FileChannel ch, MessageDigest md, ByteBuffer buf, long from, long to,
+                                  java.util.function.BooleanSupplier stop) throws IOException {
+        long pos = from;
+        while (pos < to && !stop.getAsBoolean()) {
+            buf.clear().limit((int) Math.min(buf.capacity(), to - pos));
+            int n = ch.read(buf, pos);
             if (n <= 0) {
-                return false;
+                break;
             }
             md.update(buf.array(), 0, n);
             pos += n;
         }
-        return Digest.ofSha256(md.digest()).equals(b.digest());
+        return pos;
     }
 
     /** The blobs already in place: known content, and journalled blobs of an earlier run that checked out. */
@@ -485,17 +494,10 @@ public final class PlacedBundle implements AutoCloseable {
     /** The whole file's sha256, read again from the start (after a blob was written twice). */
     private Digest hashWhole() {
         MessageDigest md = Digest.newSha256();
-        ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-        long pos = 0;
         try {
-            while (pos < total) {
-                buf.clear().limit((int) Math.min(BUFFER, total - pos));
-                int n = file.read(buf, pos);
-                if (n <= 0) {
-                    throw new IOException("end of file at " + pos + " of " + total);
-                }
-                md.update(buf.array(), 0, n);
-                pos += n;
+            long end = hashRange(file, md, ByteBuffer.allocate(BUFFER), 0, total, () -> false);
+            if (end < total) {
+                throw new IOException("end of file at " + end + " of " + total);
             }
         } catch (IOException e) {
             throw new LocalIoException("hashing " + partial + ": " + e.getMessage(), e);
@@ -692,15 +694,9 @@ public final class PlacedBundle implements AutoCloseable {
         }
 
         private long hash(ByteBuffer buf, long from, long to) throws IOException {
-            long pos = from;
-            while (pos < to && !stopped) {
-                buf.clear().limit((int) Math.min(buf.capacity(), to - pos));
-                int n = file.read(buf, pos);
-                if (n <= 0) {
-                    throw new IOException("end of file at " + pos + " of " + total);
-                }
-                md.update(buf.array(), 0, n);
-                pos += n;
+            long pos = hashRange(file, md, buf, from, to, () -> stopped);
+            if (pos < to && !stopped) {
+                throw new IOException("end of file at " + pos + " of " + total);
             }
             return pos;
         }

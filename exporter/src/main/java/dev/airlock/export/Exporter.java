@@ -198,16 +198,11 @@ public final class Exporter {
     private static ExportResult fetchInPlace(List<ImagePlan> plans, Optional<DeltaPlan> delta, ExportRequest request, long started) {
         List<Descriptor> order = bundleOrder(plans);
         List<BundleImage> images = plans.stream().map(Exporter::bundleImage).toList();
-        WriteOptions options = writeOptions(request, delta.map(DeltaPlan::graphs).orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
-        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
-        Map<Digest, byte[]> known = new LinkedHashMap<>();
-        for (ImagePlan p : plans) {
-            p.manifests().forEach(m -> known.putIfAbsent(m.digest(), m.bytes()));
-        }
+        Map<Digest, byte[]> known = knownManifests(plans);
         Optional<DirectoryStore> cache = request.cacheDir().map(Exporter::openCache);
         ProgressListener progress = request.progress();
         boolean earlier = Files.exists(PlacedBundle.partialOf(request.output()));
-        try (PlacedBundle bundle = PlacedBundle.open(request.output(), images, order, known, options, d)) {
+        try (PlacedBundle bundle = PlacedBundle.open(request.output(), images, order, known, writeOptions(request, plans, delta), writerDelta(delta))) {
             if (earlier && bundle.resumed().isEmpty()) {
                 progress.note("replaced " + bundle.partialFile() + ": it held nothing of this export (another export's, or none of its blobs complete)");
             }
@@ -305,11 +300,30 @@ public final class Exporter {
     private static WriteResult write(List<ImagePlan> plans, Optional<DeltaPlan> delta, List<Descriptor> order, ArrivalGate gate,
                                      ExportRequest request) {
         List<BundleImage> images = plans.stream().map(Exporter::bundleImage).toList();
-        // bundle.json says which images use each blob, so an import can stream a .tar.zst once
-        WriteOptions options = writeOptions(request, delta.map(DeltaPlan::graphs).orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
-        ProgressListener exporting = exporting(request.progress());
-        BundleWriter.Delta d = delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
-        return BundleWriter.write(request.output(), images, order, gate.opener(), options, exporting, d);
+        return BundleWriter.write(request.output(), images, order, gate.opener(), writeOptions(request, plans, delta), exporting(request.progress()),
+                writerDelta(delta));
+    }
+
+    /**
+     * The writer's options for one bundle: each image's graph (bundle.json says which images use
+     * each blob, so an import can stream a .tar.zst once), the delta's carried graphs for a delta.
+     */
+    private static WriteOptions writeOptions(ExportRequest request, List<ImagePlan> plans, Optional<DeltaPlan> delta) {
+        return writeOptions(request, delta.map(DeltaPlan::graphs).orElseGet(() -> plans.stream().map(ImagePlan::digests).toList()));
+    }
+
+    /** What a delta relies on at the target, for the writer; {@link BundleWriter.Delta#NONE} for a full bundle. */
+    private static BundleWriter.Delta writerDelta(Optional<DeltaPlan> delta) {
+        return delta.map(x -> new BundleWriter.Delta(x.requires(), x.basedOn())).orElse(BundleWriter.Delta.NONE);
+    }
+
+    /** Every manifest of the plans by digest, with its bytes: written into a bundle in place before any blob is fetched. */
+    static Map<Digest, byte[]> knownManifests(List<ImagePlan> plans) {
+        Map<Digest, byte[]> known = new LinkedHashMap<>();
+        for (ImagePlan p : plans) {
+            p.manifests().forEach(m -> known.putIfAbsent(m.digest(), m.bytes()));
+        }
+        return known;
     }
 
 

@@ -127,10 +127,7 @@ final class VolumeExport {
      */
     private static VolumeSetResult writeInPlace(List<ImagePlan> plans, List<Spec> specs, List<ImagePlan> fetchOrder, ExportRequest request,
                                                 VolumeOptions vo, UUID setId, long started) {
-        Map<Digest, byte[]> known = new LinkedHashMap<>();
-        for (ImagePlan p : plans) {
-            p.manifests().forEach(m -> known.putIfAbsent(m.digest(), m.bytes()));
-        }
+        Map<Digest, byte[]> known = Exporter.knownManifests(plans);
         List<PlacedBundle> opened = new ArrayList<>();
         try {
             for (Spec x : specs) {
