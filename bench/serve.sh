@@ -3,7 +3,7 @@
 # a docker-registry holding the same images, same run; then N parallel pulls from each.
 #
 #   bench/serve.sh [--size-mib N] [--reps N] [--parallel N] [--seed N] [--warm] [--keep-work]
-#                  [--fresh] [--compare JAR] [--serve-opts OPTS]
+#                  [--fresh] [--compare JAR] [--serve-opts OPTS] [--serve-args ARGS]
 #
 # Defaults: 1024 MiB of unique bytes (bench/src/BenchData.java, the data set of bench/run.sh),
 # 3 repetitions, 16 parallel pulls, seed 1; the page cache is dropped before every timed run when
@@ -13,7 +13,8 @@
 # before each of its copies, so every copy is the first of a run (every blob hashed on its way
 # out); without it only the first repetition is. --compare JAR adds a third side, airlock serve
 # run from JAR (AIRLOCK_JAR), alternated with the others in the same run; --serve-opts passes
-# JAVA_OPTS to every airlock serve started.
+# JAVA_OPTS to every airlock serve started; --serve-args adds arguments to every airlock serve
+# (e.g. --verify-all: every blob hashed before the listen line, not on its first read).
 # Needs (Debian): docker-registry skopeo curl time openjdk-17-jdk-headless; bin/airlock built.
 # Scratch data goes to $BENCH_WORK (default bench/work/); the result to bench/results/<stamp>-serve.md.
 # Only processes this script starts are stopped, by PID.
@@ -30,11 +31,12 @@ KEEP_WORK=0
 FRESH=0
 COMPARE_JAR=""
 SERVE_OPTS=""
+SERVE_ARGS=""
 WORK="${BENCH_WORK:-$BENCH_DIR/work}"
 RESULTS="$BENCH_DIR/results"
 AIRLOCK="${AIRLOCK:-$ROOT/bin/airlock}"
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --size-mib) SIZE_MIB="$2"; shift 2 ;;
@@ -46,6 +48,7 @@ while [[ $# -gt 0 ]]; do
     --fresh) FRESH=1; shift ;;
     --compare) COMPARE_JAR="$(readlink -f -- "$2")"; shift 2 ;;
     --serve-opts) SERVE_OPTS="$2"; shift 2 ;;
+    --serve-args) SERVE_ARGS="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "serve.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -68,7 +71,7 @@ export TMPDIR="$WORK/tmp"
 export XDG_CACHE_HOME="$WORK/xdg-cache"
 mkdir -p "$TMPDIR"
 SRC_PID=""
-declare -A SERVE_PID=() SERVE_JPID=() SERVE_ADDR=() SERVE_JAR=() SERVE_HWM=()
+declare -A SERVE_PID=() SERVE_JPID=() SERVE_ADDR=() SERVE_JAR=() SERVE_HWM=() SERVE_STARTS=()
 cleanup() {
   local side
   for side in "${!SERVE_PID[@]}"; do stop_serve "$side"; done
@@ -110,14 +113,16 @@ start_serve() {
     port_in_use "$p" || { port=$p; break; }
   done
   [[ -n "$port" ]] || die "no free port for airlock serve"
+  local t0; t0="$(date +%s.%N)"
   AIRLOCK_JAR="${SERVE_JAR[$side]}" JAVA_OPTS="$SERVE_OPTS" \
-    "$AIRLOCK" serve -q "$BUNDLE" --allow-unsigned --listen "127.0.0.1:$port" >"$OUT/$side.out" 2>"$OUT/$side.err" &
+    "$AIRLOCK" serve -q "$BUNDLE" --allow-unsigned $SERVE_ARGS --listen "127.0.0.1:$port" >"$OUT/$side.out" 2>"$OUT/$side.err" &
   SERVE_PID[$side]=$!
   for i in $(seq 1 300); do
     curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
     kill -0 "${SERVE_PID[$side]}" 2>/dev/null || die "airlock serve ($side) exited: $(cat "$OUT/$side.err")"
     sleep 0.1
   done
+  SERVE_STARTS[$side]="${SERVE_STARTS[$side]:-}$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f ", b - a }')"
   # the JVM behind bin/airlock: the child java process when the launcher forks (it execs today)
   SERVE_JPID[$side]="$(pgrep -P "${SERVE_PID[$side]}" java || echo "${SERVE_PID[$side]}")"
   SERVE_ADDR[$side]="127.0.0.1:$port"
@@ -233,6 +238,8 @@ REPORT="$RESULTS/$STAMP-serve.md"
   [[ -z "$COMPARE_JAR" ]] || echo "serve-b: airlock serve from $COMPARE_JAR."
   [[ $FRESH -eq 0 ]] || echo "--fresh: airlock serve started anew before each of its copies (every copy hashes every blob on its first read)."
   [[ -z "$SERVE_OPTS" ]] || echo "JAVA_OPTS of airlock serve: $SERVE_OPTS"
+  [[ -z "$SERVE_ARGS" ]] || echo "Arguments added to every airlock serve: $SERVE_ARGS"
+  for side in "${SIDES[@]:1}"; do echo "${NAMES[$side]}: start to its first answer on /v2/ (s): ${SERVE_STARTS[$side]:-}"; done
   echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "Command per side: \`for r in ${REPOS[*]}; do skopeo copy -q --all --src-tls-verify=false docker://HOST/bench/\$r:1.0 oci:DIR:\$r; done\`"
