@@ -36,7 +36,7 @@ WORK="${BENCH_WORK:-$BENCH_DIR/work}"
 RESULTS="$BENCH_DIR/results"
 AIRLOCK="${AIRLOCK:-$ROOT/bin/airlock}"
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --size-mib) SIZE_MIB="$2"; shift 2 ;;
