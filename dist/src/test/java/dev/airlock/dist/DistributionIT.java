@@ -123,6 +123,36 @@ class DistributionIT {
         assertTrue(!modules.contains("java.desktop") && !modules.contains("jdk.compiler") && modules.size() < 15, modules.toString());
     }
 
+    /**
+     * docs/user-guide.md, rebuilding to compare: airlock's own entries in the jar carry one time
+     * (the pom's project.build.outputTimestamp; without it, each class its compile time), no entry
+     * is newer (the dependencies' entries keep the times their own jars gave them), and every tar
+     * entry carries one time and owner 0/0.
+     */
+    @Test
+    void theJarAndTheTarballCarryNoBuildTimes() throws Exception {
+        java.util.Set<java.nio.file.attribute.FileTime> own = new java.util.HashSet<>();
+        java.nio.file.attribute.FileTime newest = java.nio.file.attribute.FileTime.fromMillis(0);
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(home.resolve("lib/airlock.jar").toFile())) {
+            for (java.util.jar.JarEntry e : java.util.Collections.list(jar.entries())) {
+                if (e.getName().startsWith("dev/airlock/") && !e.isDirectory()) {
+                    own.add(e.getLastModifiedTime());
+                }
+                newest = e.getLastModifiedTime().compareTo(newest) > 0 ? e.getLastModifiedTime() : newest;
+            }
+        }
+        assertEquals(1, own.size(), "times of airlock's classes in lib/airlock.jar: " + own);
+        assertEquals(own.iterator().next(), newest, "the newest entry time in lib/airlock.jar");
+        Result list = ok(run(null, null, List.of("tar", "-tvzf", DIST.resolve(NAME).toString(), "--numeric-owner", "--full-time")));
+        java.util.Set<String> stamps = new java.util.TreeSet<>();
+        for (String line : list.out().lines().toList()) {
+            String[] f = line.trim().split("\\s+");
+            assertEquals("0/0", f[1], line);
+            stamps.add(f[3] + " " + f[4]);
+        }
+        assertEquals(1, stamps.size(), "tar entry times: " + stamps);
+    }
+
     @Test
     void manPagesAndCompletionAreTheOnesOfThisBuildsCommands() throws Exception {
         CommandLine root = new CommandLine(new Airlock());
