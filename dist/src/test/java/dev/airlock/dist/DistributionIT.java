@@ -16,11 +16,17 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,10 +137,10 @@ class DistributionIT {
      */
     @Test
     void theJarAndTheTarballCarryNoBuildTimes() throws Exception {
-        java.util.Set<java.nio.file.attribute.FileTime> own = new java.util.HashSet<>();
-        java.nio.file.attribute.FileTime newest = java.nio.file.attribute.FileTime.fromMillis(0);
-        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(home.resolve("lib/airlock.jar").toFile())) {
-            for (java.util.jar.JarEntry e : java.util.Collections.list(jar.entries())) {
+        Set<FileTime> own = new HashSet<>();
+        FileTime newest = FileTime.fromMillis(0);
+        try (JarFile jar = new JarFile(home.resolve("lib/airlock.jar").toFile())) {
+            for (JarEntry e : Collections.list(jar.entries())) {
                 if (e.getName().startsWith("dev/airlock/") && !e.isDirectory()) {
                     own.add(e.getLastModifiedTime());
                 }
@@ -144,7 +150,7 @@ class DistributionIT {
         assertEquals(1, own.size(), "times of airlock's classes in lib/airlock.jar: " + own);
         assertEquals(own.iterator().next(), newest, "the newest entry time in lib/airlock.jar");
         Result list = ok(run(null, null, List.of("tar", "-tvzf", DIST.resolve(NAME).toString(), "--numeric-owner", "--full-time")));
-        java.util.Set<String> stamps = new java.util.TreeSet<>();
+        Set<String> stamps = new TreeSet<>();
         for (String line : list.out().lines().toList()) {
             String[] f = line.trim().split("\\s+");
             assertEquals("0/0", f[1], line);
